@@ -1,0 +1,57 @@
+"""Composition root: settings, database, routers, handlers."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from txng import __version__
+from txng.config import Settings, get_settings
+from txng.db import make_engine, make_sessionmaker
+from txng.web import handlers, middleware
+from txng.web.ratelimit import RateLimiter
+
+API_DESCRIPTION = """
+The open API of the provincial traceability system (TXNG).
+
+Authenticate with `Authorization: Bearer <API key>`; an enterprise administrator creates keys
+on the "API keys" page. Errors are RFC 7807 problem documents (`application/problem+json`) whose
+`errors[].pointer` is a JSON pointer to the offending field. Send `Accept-Language: en` for English
+messages; Vietnamese is the default.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.ensure_dirs()
+    app = FastAPI(
+        title="TXNG — Hệ thống truy xuất nguồn gốc",
+        version=__version__,
+        description=API_DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    engine = make_engine(settings.sqlalchemy_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.login_limiter = RateLimiter(settings.login_rate_per_minute, 60.0)
+
+    from txng.accounts import api as accounts_api
+    from txng.accounts import pages as accounts_pages
+    from txng.registry import api as registry_api
+    from txng.registry import pages as registry_pages
+    from txng.web import pages as web_pages
+
+    app.include_router(web_pages.router)
+    app.include_router(accounts_pages.router)
+    app.include_router(registry_pages.router)
+    app.include_router(accounts_api.router)
+    app.include_router(registry_api.router)
+    static_dir = resources.files("txng") / "static"
+    app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+    handlers.install(app)
+    middleware.install(app)
+    return app

@@ -1,0 +1,29 @@
+"""Every ORM model, re-exported so that Alembic and the repositories see one metadata."""
+
+from txng.models.accounts import ApiKey, User, WebSession
+from txng.models.audit import AuditEntry
+from txng.models.base import Base
+from txng.models.registry import (
+    Facility,
+    Organisation,
+    Product,
+    ProductCategory,
+    ProductCertification,
+    ProductImage,
+    StoredFile,
+)
+
+__all__ = [
+    "ApiKey",
+    "AuditEntry",
+    "Base",
+    "Facility",
+    "Organisation",
+    "Product",
+    "ProductCategory",
+    "ProductCertification",
+    "ProductImage",
+    "StoredFile",
+    "User",
+    "WebSession",
+]

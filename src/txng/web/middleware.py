@@ -1,0 +1,56 @@
+"""Per-request language, the CSRF cookie and security headers."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+
+from txng.kit import i18n
+from txng.web.deps import CSRF_COOKIE, LANG_COOKIE
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
+
+
+def pick_locale(request: Request) -> str:
+    query = request.query_params.get("lang")
+    if query in i18n.LOCALES:
+        return query
+    cookie = request.cookies.get(LANG_COOKIE)
+    if cookie in i18n.LOCALES:
+        return cookie
+    if request.url.path.startswith(("/api/", "/epcis")):
+        return i18n.negotiate(request.headers.get("accept-language"))
+    return i18n.DEFAULT_LOCALE
+
+
+def install(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.locale = pick_locale(request)
+        token = request.cookies.get(CSRF_COOKIE)
+        fresh = not token or len(token) < 20
+        request.state.csrf_token = secrets.token_urlsafe(32) if fresh else token
+        response = await call_next(request)
+        if fresh:
+            response.set_cookie(
+                CSRF_COOKIE,
+                request.state.csrf_token,
+                httponly=True,
+                samesite="strict",
+                secure=request.app.state.settings.cookie_secure,
+                path="/",
+            )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith("/docs"):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Language", request.state.locale)
+        return response

@@ -1,0 +1,151 @@
+"""Test fixtures: every database test runs on SQLite and, where a server answers (always in CI),
+on PostgreSQL, with one database per xdist worker and empty tables for each test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from txng.app import create_app
+from txng.config import Settings
+from txng.db import make_engine, make_sessionmaker
+from txng.migrations import runner
+from txng.models import Base
+
+PG_ADMIN_URL = os.environ.get("TXNG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        default=os.environ.get("TXNG_TEST_DB", "auto"),
+        choices=("auto", "sqlite", "postgresql", "all"),
+        help="auto: SQLite, plus PostgreSQL when it answers (required when CI is set)",
+    )
+
+
+def _postgres_answers() -> bool:
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+def _backends(config: pytest.Config) -> list[str]:
+    choice = config.getoption("--db")
+    if choice == "sqlite":
+        return ["sqlite"]
+    if choice == "postgresql":
+        return ["postgresql"]
+    if choice == "all" or os.environ.get("CI"):
+        return ["sqlite", "postgresql"]
+    return ["sqlite", "postgresql"] if _postgres_answers() else ["sqlite"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.txng_backends = _backends(config)  # type: ignore[attr-defined]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return "txng databases: " + ", ".join(config.txng_backends)  # type: ignore[attr-defined]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "backend",
+            metafunc.config.txng_backends,
+            indirect=True,
+            scope="session",  # type: ignore[attr-defined]
+        )
+
+
+@dataclass
+class Backend:
+    name: str
+    url: str
+    engine: Engine
+    sessionmaker: sessionmaker[Session]
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _create_pg_database(name: str) -> str:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def backend(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Backend]:
+    name = request.param
+    if name == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'txng.sqlite3'}"
+    else:
+        url = _create_pg_database(f"txng_test_{_worker()}")
+    runner.upgrade(url)
+    engine = make_engine(url)
+    yield Backend(name, url, engine, make_sessionmaker(engine))
+    engine.dispose()
+
+
+def _empty_tables(backend: Backend) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with backend.engine.begin() as conn:
+        if backend.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def db_session(backend: Backend) -> Iterator[Session]:
+    """A session on an empty, migrated database; the test commits what it wants the app to see."""
+    session = backend.sessionmaker()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+        _empty_tables(backend)
+
+
+@pytest.fixture
+def settings(backend: Backend, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=backend.url,
+        data_dir=tmp_path / "var",
+        secret_key="test-secret",
+        max_image_bytes=200_000,
+        max_document_bytes=300_000,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, db_session: Session) -> Iterator[FastAPI]:
+    application = create_app(settings)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
