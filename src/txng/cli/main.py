@@ -78,17 +78,19 @@ def _print_logins(settings: Settings, host: str, port: int) -> None:
     logins = Table(title="Demo logins", show_lines=False)
     for col in ("role", "e-mail", "password"):
         logins.add_column(col)
-    keys = Table(title="Demo API keys (Authorization: Bearer …)")
-    keys.add_column("organisation")
-    keys.add_column("API key", overflow="fold")
+    keys: list[tuple[str, str]] = []
     for line in path.read_text().splitlines():
         parts = line.split("\t")
         if parts[0] == "api-key":
-            keys.add_row(parts[1], parts[2])
+            keys.append((parts[1], parts[2]))
         elif len(parts) == 3:
             logins.add_row(*parts)
     console.print(logins)
-    console.print(keys)
+    console.print("\n[bold]Demo API keys[/bold] (send as: Authorization: Bearer <key>)")
+    for organisation, key in keys:
+        console.print(f"  {organisation}")
+        # print() rather than rich: a key must never be wrapped or styled.
+        print(f"    {key}")  # noqa: T201
     console.print(f"\n[bold green]TXNG demo on http://{host}:{port}[/bold green]  (Ctrl+C stops)")
     console.print(f"API documentation: http://{host}:{port}/docs\n")
 
