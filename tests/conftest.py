@@ -149,3 +149,6 @@ def app(settings: Settings, db_session: Session) -> Iterator[FastAPI]:
 def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client
+
+
+from browser_fixtures import browser, live_server  # noqa: E402, F401

@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import resources
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from txng import __version__
@@ -30,7 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="TXNG — Hệ thống truy xuất nguồn gốc",
         version=__version__,
         description=API_DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # served below from a local Swagger UI: no CDN at run time
         redoc_url=None,
     )
     engine = make_engine(settings.sqlalchemy_url)
@@ -51,7 +53,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_api.router)
     app.include_router(registry_api.router)
     static_dir = resources.files("txng") / "static"
+    # Swagger UI's files come with the fastapi-offline package: no CDN at run time.
+    swagger_dir = resources.files("fastapi_offline") / "static"
+    app.mount("/static/swagger", StaticFiles(directory=str(swagger_dir)), name="swagger")
     app.mount("/static", StaticFiles(directory=str(static_dir)), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title=app.title,
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon.png",
+        )
+
     handlers.install(app)
     middleware.install(app)
     return app

@@ -11,7 +11,7 @@ check digits, standards (TCVN/QCVN) and geographical indications are real.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from txng.accounts import service as accounts_service
 from txng.accounts.roles import Principal, Role, Sector
 from txng.kit.adminunits import admin_units
 from txng.kit.gs1 import with_check_digit
-from txng.kit.i18n import DISPLAY_TZ
+from txng.kit.i18n import today_local
 from txng.kit.taxcode import make_tax_code
 from txng.models import Organisation
 from txng.registry import service as registry_service
@@ -93,11 +93,6 @@ CATEGORIES: tuple[tuple[str, str, str, Sector, bool, bool, int], ...] = (
         36,
     ),
 )
-
-
-def today_in_vietnam() -> date:
-    """The calendar date in Vietnam, against which certificate validity is shown."""
-    return datetime.now(DISPLAY_TZ).date()
 
 
 # small builders ------------------------------------------------------------------------------
@@ -640,7 +635,7 @@ def _api_keys(session: Session, orgs: dict[str, Organisation]) -> list[tuple[str
 
 def load_demo(session: Session, *, today: date | None = None) -> DemoResult:
     """Fill an empty database with the Bắc Ninh demo; the caller commits."""
-    today = today or today_in_vietnam()
+    today = today or today_local()
     _load_categories(session)
     orgs = {
         "coop": _lychee_cooperative(session, today),

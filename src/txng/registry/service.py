@@ -67,7 +67,9 @@ def _check_organisation(
     validation.address(errors, values["province_code"], values["commune_code"])
     other = repository.organisation_by_tax_code(session, values["tax_code"])
     if other is not None and other.id != existing_id:
-        errors.add("/tax_code", N_("An organisation with this tax code is registered"), "duplicate")
+        errors.add(
+            "/tax_code", N_("An organisation with this tax code is already registered"), "duplicate"
+        )
     if values["gln"]:
         other_id = repository.organisation_id_by_gln(session, values["gln"])
         if other_id is not None and other_id != existing_id:

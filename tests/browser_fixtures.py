@@ -1,4 +1,4 @@
-"""A live server on loopback and Debian's Chromium driven by Playwright."""
+"""A live server on loopback and Debian's Chromium driven by Playwright (imported by conftest)."""
 
 from __future__ import annotations
 
