@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from txng.accounts import service as accounts_service
 from txng.accounts.roles import Principal
 from txng.accounts.security import constant_time_equal
+from txng.db import session_scope
 from txng.errors import N_, Forbidden, Unauthenticated
 from txng.models import User
 
@@ -22,15 +23,8 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request: commit when the endpoint returns, roll back when it raises."""
-    session: Session = request.app.state.sessionmaker()
-    try:
+    with session_scope(request.app.state.sessionmaker) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": commit before the response is sent, so a 2xx always means "stored".
