@@ -426,9 +426,12 @@ def _check_product(session: Session, data: ProductIn, *, existing_id: int | None
     return values
 
 
-def _replace_certifications(session: Session, product_id: int, data: ProductIn) -> None:
-    repository.delete_certifications(session, product_id)
-    session.flush()
+def _replace_certifications(
+    session: Session, product_id: int, data: ProductIn, *, new: bool = False
+) -> None:
+    if not new:  # a product being created has no certifications to remove
+        repository.delete_certifications(session, product_id)
+        session.flush()
     for cert in data.certifications:
         repository.add(session, ProductCertification(product_id=product_id, **cert.model_dump()))
     session.flush()
@@ -452,7 +455,7 @@ def create_product(
     product = Product(organisation_id=organisation_id, **values)
     repository.add(session, product)
     session.flush()
-    _replace_certifications(session, product.id, data)
+    _replace_certifications(session, product.id, data, new=True)
     audit.record(
         session,
         actor=actor,
