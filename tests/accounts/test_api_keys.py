@@ -60,3 +60,23 @@ def test_garbage_bearer_tokens_get_401(client: TestClient, db_session: Session) 
     db_session.commit()
     f.login(client, staff.email)
     assert client.get("/api/v1/products").status_code == 200
+
+
+def test_cookie_calls_need_the_csrf_header_whatever_other_authorization_is_sent(
+    client: TestClient, db_session: Session
+) -> None:
+    admin = f.user(db_session, role=Role.PROVINCIAL_ADMIN)
+    db_session.commit()
+    f.login(client, admin.email)
+    body = {
+        "code": "rau-an-toan",
+        "name_vi": "Rau an toàn",
+        "name_en": "Safe vegetables",
+        "sector": "agriculture",
+    }
+    sneaky = client.post("/api/v1/categories", json=body, headers={"Authorization": "Basic eDp5"})
+    assert sneaky.status_code == 403
+    ok = client.post(
+        "/api/v1/categories", json=body, headers={"X-CSRF-Token": client.cookies["txng_csrf"]}
+    )
+    assert ok.status_code == 201

@@ -206,3 +206,28 @@ def test_sector_reviewer_and_commune_officer_see_only_their_scope(
     f.login(c, health.email)
     assert c.get(f"/api/v1/products/{lychee.id}").status_code == 404
     assert "Vải thiều" not in c.get("/registry/products").text
+
+
+def test_absurd_ids_and_pages_are_422_not_500(client: TestClient, db_session: Session) -> None:
+    ent = f.enterprise(db_session)
+    db_session.commit()
+    key = f.bearer(ent.key)
+    huge = "99999999999999999999"
+    assert client.get(f"/api/v1/products/{huge}", headers=key).status_code == 422
+    assert client.get(f"/api/v1/products?page={huge}", headers=key).status_code == 422
+    assert client.get(f"/api/v1/products?organisation_id={huge}", headers=key).status_code == 422
+    assert client.get("/api/v1/products/0", headers=key).status_code == 422
+
+
+def test_search_treats_percent_and_underscore_literally(
+    client: TestClient, db_session: Session
+) -> None:
+    ent = f.enterprise(db_session)
+    f.product(db_session, organisation_id=ent.org.id, name="Mật ong 100% hoa vải")
+    f.product(db_session, organisation_id=ent.org.id, name="Mật ong rừng")
+    db_session.commit()
+    key = f.bearer(ent.key)
+    found = client.get("/api/v1/products", params={"q": "100%"}, headers=key).json()
+    assert [p["name_vi"] for p in found["items"]] == ["Mật ong 100% hoa vải"]
+    assert client.get("/api/v1/products", params={"q": "%"}, headers=key).json()["total"] == 1
+    assert client.get("/api/v1/products", params={"q": "_"}, headers=key).json()["total"] == 0

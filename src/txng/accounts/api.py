@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from txng.accounts import service
 from txng.accounts.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyOut, MeOut
 from txng.errors import NotFound
-from txng.web.deps import DB, ApiCaller
+from txng.web.deps import DB, ApiCaller, DbId
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -47,7 +47,7 @@ def create_api_key(body: ApiKeyIn, caller: ApiCaller, db: DB) -> ApiKeyCreated:
 
 
 @router.delete("/api-keys/{key_id}", response_model=ApiKeyOut)
-def revoke_api_key(key_id: int, caller: ApiCaller, db: DB) -> ApiKeyOut:
+def revoke_api_key(key_id: DbId, caller: ApiCaller, db: DB) -> ApiKeyOut:
     """Revoke a key at once; requests with it get 401 from then on."""
     key = service.revoke_api_key(db, actor=caller, organisation_id=_org(caller), key_id=key_id)
     return ApiKeyOut.model_validate(key)

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from txng.accounts import service
 from txng.errors import N_, TooManyRequests, ValidationFailed, field_error
-from txng.web.deps import CSRF, DB, SESSION_COOKIE, PageCaller, client_ip
+from txng.web.deps import CSRF, DB, SESSION_COOKIE, DbId, PageCaller, client_ip
 from txng.web.forms import field_messages
 from txng.web.pages import safe_next
 from txng.web.templating import render
@@ -29,7 +29,10 @@ def login(
     next: str = Form("/"),
 ) -> Response:
     settings = request.app.state.settings
-    if not request.app.state.login_limiter.allow(f"{client_ip(request)}|{email.lower()}"):
+    limiter = request.app.state.login_limiter
+    ip = client_ip(request)
+    # Per address and e-mail (guessing one password), and per address alone (trying many users).
+    if not limiter.allow(f"{ip}|{email.lower()}") or not limiter.allow(f"{ip}|*", limit=50):
         raise TooManyRequests()
     try:
         if not email.strip():
@@ -146,7 +149,7 @@ def create_api_key(request: Request, caller: PageCaller, db: DB, name: str = For
 
 
 @router.post("/account/api-keys/{key_id}/revoke", dependencies=[CSRF])
-def revoke_api_key(request: Request, key_id: int, caller: PageCaller, db: DB) -> Response:
+def revoke_api_key(request: Request, key_id: DbId, caller: PageCaller, db: DB) -> Response:
     if caller.organisation_id is not None:
         service.revoke_api_key(
             db, actor=caller, organisation_id=caller.organisation_id, key_id=key_id

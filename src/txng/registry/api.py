@@ -23,11 +23,11 @@ from txng.registry.schemas import (
     ProductIn,
     ProductOut,
 )
-from txng.web.deps import DB, ApiCaller
+from txng.web.deps import DB, ApiCaller, DbId, OptionalDbId
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 
-PageNo = Annotated[int, Query(ge=1)]
+PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
 PerPage = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -61,13 +61,13 @@ def register_organisation(body: OrganisationIn, caller: ApiCaller, db: DB) -> Or
 
 
 @router.get("/organisations/{organisation_id}", response_model=OrganisationOut)
-def get_organisation(organisation_id: int, caller: ApiCaller, db: DB) -> OrganisationOut:
+def get_organisation(organisation_id: DbId, caller: ApiCaller, db: DB) -> OrganisationOut:
     return _org_out(service.get_organisation(db, actor=caller, organisation_id=organisation_id))
 
 
 @router.patch("/organisations/{organisation_id}", response_model=OrganisationOut)
 def update_organisation(
-    organisation_id: int, body: OrganisationPatch, caller: ApiCaller, db: DB
+    organisation_id: DbId, body: OrganisationPatch, caller: ApiCaller, db: DB
 ) -> OrganisationOut:
     """Change the organisation's profile (its administrator or a provincial administrator)."""
     org = service.update_organisation(db, actor=caller, organisation_id=organisation_id, patch=body)
@@ -76,7 +76,7 @@ def update_organisation(
 
 @router.put("/organisations/{organisation_id}/business-registration", status_code=201)
 async def upload_business_registration(
-    organisation_id: int,
+    organisation_id: DbId,
     request: Request,
     caller: ApiCaller,
     db: DB,
@@ -99,7 +99,7 @@ async def upload_business_registration(
 
 @router.get("/organisations/{organisation_id}/business-registration")
 def download_business_registration(
-    organisation_id: int, request: Request, caller: ApiCaller, db: DB
+    organisation_id: DbId, request: Request, caller: ApiCaller, db: DB
 ) -> FileResponse:
     stored = service.business_registration_file(db, actor=caller, organisation_id=organisation_id)
     return _file_response(request, stored.storage_key, stored.content_type)
@@ -122,7 +122,7 @@ def _file_response(request: Request, key: str, content_type: str) -> FileRespons
 def list_facilities(
     caller: ApiCaller,
     db: DB,
-    organisation_id: int | None = None,
+    organisation_id: OptionalDbId = None,
     page: PageNo = 1,
     per_page: PerPage = 50,
 ) -> Page[FacilityOut]:
@@ -141,7 +141,7 @@ def list_facilities(
     "/organisations/{organisation_id}/facilities", response_model=FacilityOut, status_code=201
 )
 def create_facility(
-    organisation_id: int, body: FacilityIn, caller: ApiCaller, db: DB
+    organisation_id: DbId, body: FacilityIn, caller: ApiCaller, db: DB
 ) -> FacilityOut:
     """Declare a farm, growing area, pond, barn, packing house, factory, warehouse or shop."""
     facility = service.create_facility(db, actor=caller, organisation_id=organisation_id, data=body)
@@ -149,13 +149,13 @@ def create_facility(
 
 
 @router.get("/facilities/{facility_id}", response_model=FacilityOut)
-def get_facility(facility_id: int, caller: ApiCaller, db: DB) -> FacilityOut:
+def get_facility(facility_id: DbId, caller: ApiCaller, db: DB) -> FacilityOut:
     facility = service.get_facility(db, actor=caller, facility_id=facility_id)
     return FacilityOut.model_validate(facility, from_attributes=True)
 
 
 @router.put("/facilities/{facility_id}", response_model=FacilityOut)
-def update_facility(facility_id: int, body: FacilityIn, caller: ApiCaller, db: DB) -> FacilityOut:
+def update_facility(facility_id: DbId, body: FacilityIn, caller: ApiCaller, db: DB) -> FacilityOut:
     facility = service.update_facility(db, actor=caller, facility_id=facility_id, data=body)
     return FacilityOut.model_validate(facility, from_attributes=True)
 
@@ -175,7 +175,7 @@ def create_category(body: CategoryIn, caller: ApiCaller, db: DB) -> CategoryOut:
 
 
 @router.put("/categories/{category_id}", response_model=CategoryOut, tags=["catalog"])
-def update_category(category_id: int, body: CategoryIn, caller: ApiCaller, db: DB) -> CategoryOut:
+def update_category(category_id: DbId, body: CategoryIn, caller: ApiCaller, db: DB) -> CategoryOut:
     category = service.update_category(db, actor=caller, category_id=category_id, data=body)
     return CategoryOut.model_validate(category)
 
@@ -187,7 +187,7 @@ def update_category(category_id: int, body: CategoryIn, caller: ApiCaller, db: D
 def list_products(
     caller: ApiCaller,
     db: DB,
-    organisation_id: int | None = None,
+    organisation_id: OptionalDbId = None,
     q: str | None = None,
     page: PageNo = 1,
     per_page: PerPage = 50,
@@ -202,27 +202,27 @@ def list_products(
 @router.post(
     "/organisations/{organisation_id}/products", response_model=ProductOut, status_code=201
 )
-def create_product(organisation_id: int, body: ProductIn, caller: ApiCaller, db: DB) -> ProductOut:
+def create_product(organisation_id: DbId, body: ProductIn, caller: ApiCaller, db: DB) -> ProductOut:
     """Declare a product: GTIN-8/12/13/14 accepted, stored as GTIN-14."""
     product = service.create_product(db, actor=caller, organisation_id=organisation_id, data=body)
     return service.products_out(db, [product], today=today_local())[0]
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
-def get_product(product_id: int, caller: ApiCaller, db: DB) -> ProductOut:
+def get_product(product_id: DbId, caller: ApiCaller, db: DB) -> ProductOut:
     product = service.get_product(db, actor=caller, product_id=product_id)
     return service.products_out(db, [product], today=today_local())[0]
 
 
 @router.put("/products/{product_id}", response_model=ProductOut)
-def update_product(product_id: int, body: ProductIn, caller: ApiCaller, db: DB) -> ProductOut:
+def update_product(product_id: DbId, body: ProductIn, caller: ApiCaller, db: DB) -> ProductOut:
     product = service.update_product(db, actor=caller, product_id=product_id, data=body)
     return service.products_out(db, [product], today=today_local())[0]
 
 
 @router.post("/products/{product_id}/images", response_model=ProductOut, status_code=201)
 async def add_product_image(
-    product_id: int,
+    product_id: DbId,
     request: Request,
     caller: ApiCaller,
     db: DB,
@@ -246,7 +246,7 @@ async def add_product_image(
 
 @router.get("/products/{product_id}/images/{image_id}")
 def get_product_image(
-    product_id: int, image_id: int, request: Request, caller: ApiCaller, db: DB
+    product_id: DbId, image_id: DbId, request: Request, caller: ApiCaller, db: DB
 ) -> FileResponse:
     stored = service.product_image_file(db, actor=caller, product_id=product_id, image_id=image_id)
     return _file_response(request, stored.storage_key, stored.content_type)

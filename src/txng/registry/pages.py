@@ -17,7 +17,7 @@ from txng.kit.i18n import today_local
 from txng.models import Product
 from txng.registry import labels, service
 from txng.registry.schemas import FacilityIn, OrganisationPatch, ProductIn
-from txng.web.deps import CSRF, DB, PageCaller
+from txng.web.deps import CSRF, DB, DbId, PageCaller
 from txng.web.forms import field_messages, from_validation_error
 from txng.web.templating import render
 
@@ -178,7 +178,7 @@ async def create_facility(request: Request, caller: PageCaller, db: DB) -> Respo
 
 
 @router.get("/my/facilities/{facility_id}")
-def edit_facility(request: Request, facility_id: int, caller: PageCaller, db: DB) -> Response:
+def edit_facility(request: Request, facility_id: DbId, caller: PageCaller, db: DB) -> Response:
     facility = service.get_facility(db, actor=caller, facility_id=facility_id)
     form = {
         f: "" if getattr(facility, f) is None else getattr(facility, f)
@@ -190,7 +190,7 @@ def edit_facility(request: Request, facility_id: int, caller: PageCaller, db: DB
 
 @router.post("/my/facilities/{facility_id}", dependencies=[CSRF])
 async def update_facility(
-    request: Request, facility_id: int, caller: PageCaller, db: DB
+    request: Request, facility_id: DbId, caller: PageCaller, db: DB
 ) -> Response:
     facility = service.get_facility(db, actor=caller, facility_id=facility_id)
     values = _facility_values(await request.form())
@@ -308,7 +308,7 @@ async def create_product(request: Request, caller: PageCaller, db: DB) -> Respon
 
 
 @router.get("/my/products/{product_id}")
-def edit_product(request: Request, product_id: int, caller: PageCaller, db: DB) -> Response:
+def edit_product(request: Request, product_id: DbId, caller: PageCaller, db: DB) -> Response:
     product = service.get_product(db, actor=caller, product_id=product_id)
     out = service.products_out(db, [product], today=today_local())[0]
     ctx = _product_ctx(
@@ -322,7 +322,9 @@ def edit_product(request: Request, product_id: int, caller: PageCaller, db: DB) 
 
 
 @router.post("/my/products/{product_id}", dependencies=[CSRF])
-async def update_product(request: Request, product_id: int, caller: PageCaller, db: DB) -> Response:
+async def update_product(
+    request: Request, product_id: DbId, caller: PageCaller, db: DB
+) -> Response:
     product = service.get_product(db, actor=caller, product_id=product_id)
     out = service.products_out(db, [product], today=today_local())[0]
     values = _product_values(await request.form())
@@ -337,7 +339,11 @@ async def update_product(request: Request, product_id: int, caller: PageCaller, 
 
 @router.post("/my/products/{product_id}/images", dependencies=[CSRF])
 async def upload_product_image(
-    request: Request, product_id: int, caller: PageCaller, db: DB, image: UploadFile = REQUIRED_FILE
+    request: Request,
+    product_id: DbId,
+    caller: PageCaller,
+    db: DB,
+    image: UploadFile = REQUIRED_FILE,
 ) -> Response:
     settings = request.app.state.settings
     product = service.get_product(db, actor=caller, product_id=product_id)

@@ -19,6 +19,12 @@ from txng.models import (
 )
 
 
+def _like(q: str) -> str:
+    """A LIKE pattern matching q literally: the user's % and _ are not wildcards."""
+    escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def organisation_scope(principal: Principal) -> ColumnElement[bool]:
     """Which organisations the caller may see."""
     if principal.sees_everything:
@@ -60,9 +66,13 @@ def organisations(
 ) -> tuple[list[Organisation], int]:
     cond = organisation_scope(principal)
     if q:
-        like = f"%{q.strip().lower()}%"
+        like = _like(q)
         cond = and_(
-            cond, or_(func.lower(Organisation.name).like(like), Organisation.tax_code.like(like))
+            cond,
+            or_(
+                func.lower(Organisation.name).like(like, escape="\\"),
+                Organisation.tax_code.like(like, escape="\\"),
+            ),
         )
     total = session.scalar(select(func.count()).select_from(Organisation).where(cond)) or 0
     stmt = select(Organisation).where(cond).order_by(Organisation.name, Organisation.id)
@@ -160,8 +170,14 @@ def products(
     if organisation_id is not None:
         cond = and_(cond, Product.organisation_id == organisation_id)
     if q:
-        like = f"%{q.strip().lower()}%"
-        cond = and_(cond, or_(func.lower(Product.name_vi).like(like), Product.gtin.like(like)))
+        like = _like(q)
+        cond = and_(
+            cond,
+            or_(
+                func.lower(Product.name_vi).like(like, escape="\\"),
+                Product.gtin.like(like, escape="\\"),
+            ),
+        )
     base = select(Product).join(Organisation, Organisation.id == Product.organisation_id)
     total = session.scalar(select(func.count()).select_from(base.where(cond).subquery())) or 0
     stmt = base.where(cond).order_by(Product.name_vi, Product.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from txng.accounts import service as accounts_service
@@ -19,6 +19,10 @@ SESSION_COOKIE = "txng_session"
 CSRF_COOKIE = "txng_csrf"
 LANG_COOKIE = "txng_lang"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_ID = 2**63 - 1  # larger numbers cannot be a row id on either database
+
+DbId = Annotated[int, Path(ge=1, le=MAX_ID)]
+OptionalDbId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -64,7 +68,8 @@ def optional_principal(request: Request, session: DB) -> Principal | None:
 
 def check_csrf_header(request: Request) -> None:
     """API calls authenticated by the session cookie must echo the CSRF token in a header."""
-    if request.method in SAFE_METHODS or request.headers.get("authorization"):
+    principal = getattr(request.state, "principal", None)
+    if request.method in SAFE_METHODS or (principal is not None and principal.api_key_id):
         return
     sent = request.headers.get("x-csrf-token", "")
     if not sent or not constant_time_equal(sent, request.state.csrf_token):
