@@ -231,3 +231,20 @@ def test_search_treats_percent_and_underscore_literally(
     assert [p["name_vi"] for p in found["items"]] == ["Mật ong 100% hoa vải"]
     assert client.get("/api/v1/products", params={"q": "%"}, headers=key).json()["total"] == 1
     assert client.get("/api/v1/products", params={"q": "_"}, headers=key).json()["total"] == 0
+
+
+def test_an_oversize_body_is_refused_before_it_is_read(
+    client: TestClient, db_session: Session, settings
+) -> None:
+    ent = f.enterprise(db_session)
+    product = f.product(db_session, organisation_id=ent.org.id)
+    db_session.commit()
+    huge = PNG + b"\0" * (settings.max_document_bytes + 512 * 1024)
+    response = client.post(
+        f"/api/v1/products/{product.id}/images",
+        files={"image": ("a.png", huge, "image/png")},
+        headers=f.bearer(ent.key),
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert db_session.scalar(select(StoredFile.id)) is None

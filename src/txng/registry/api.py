@@ -102,16 +102,23 @@ def download_business_registration(
     organisation_id: DbId, request: Request, caller: ApiCaller, db: DB
 ) -> FileResponse:
     stored = service.business_registration_file(db, actor=caller, organisation_id=organisation_id)
-    return _file_response(request, stored.storage_key, stored.content_type)
+    # A download, never rendered inline: the file came from a user.
+    return _file_response(
+        request, stored.storage_key, stored.content_type, download_name=stored.original_name
+    )
 
 
-def _file_response(request: Request, key: str, content_type: str) -> FileResponse:
+def _file_response(
+    request: Request, key: str, content_type: str, *, download_name: str | None = None
+) -> FileResponse:
     try:
         path = files.open_path(request.app.state.settings.media_dir, key)
     except FileNotFoundError as exc:
         raise NotFound() from exc
     if not path.is_file():
         raise NotFound()
+    if download_name is not None:
+        return FileResponse(path, media_type=content_type, filename=download_name)
     return FileResponse(path, media_type=content_type)
 
 

@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
+from txng.errors import PayloadTooLarge
 from txng.kit import i18n
 from txng.web.deps import CSRF_COOKIE, LANG_COOKIE
+from txng.web.handlers import problem
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -34,6 +36,17 @@ def install(app: FastAPI) -> None:
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request.state.locale = pick_locale(request)
+        settings = request.app.state.settings
+        # Refuse an oversize body before Starlette spools it to disk; per-file limits come later.
+        limit = max(settings.max_image_bytes, settings.max_document_bytes) + 256 * 1024
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            return problem(
+                request,
+                413,
+                PayloadTooLarge.default_message,
+                type_slug=PayloadTooLarge.type_slug,
+            )
         token = request.cookies.get(CSRF_COOKIE)
         fresh = not token or len(token) < 20
         request.state.csrf_token = secrets.token_urlsafe(32) if fresh else token
