@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from txng.accounts.roles import Principal, Role
 from txng.models import (
@@ -19,10 +19,13 @@ from txng.models import (
 )
 
 
-def _like(q: str) -> str:
-    """A LIKE pattern matching q literally: the user's % and _ are not wildcards."""
+def _search(
+    q: str, *columns: ColumnElement[str] | InstrumentedAttribute[str]
+) -> ColumnElement[bool]:
+    """Any column contains q literally: the user's % and _ are not wildcards."""
     escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    like = f"%{escaped}%"
+    return or_(*(column.like(like, escape="\\") for column in columns))
 
 
 def organisation_scope(principal: Principal) -> ColumnElement[bool]:
@@ -66,14 +69,7 @@ def organisations(
 ) -> tuple[list[Organisation], int]:
     cond = organisation_scope(principal)
     if q:
-        like = _like(q)
-        cond = and_(
-            cond,
-            or_(
-                func.lower(Organisation.name).like(like, escape="\\"),
-                Organisation.tax_code.like(like, escape="\\"),
-            ),
-        )
+        cond = and_(cond, _search(q, func.lower(Organisation.name), Organisation.tax_code))
     total = session.scalar(select(func.count()).select_from(Organisation).where(cond)) or 0
     stmt = select(Organisation).where(cond).order_by(Organisation.name, Organisation.id)
     rows = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page))
@@ -170,14 +166,7 @@ def products(
     if organisation_id is not None:
         cond = and_(cond, Product.organisation_id == organisation_id)
     if q:
-        like = _like(q)
-        cond = and_(
-            cond,
-            or_(
-                func.lower(Product.name_vi).like(like, escape="\\"),
-                Product.gtin.like(like, escape="\\"),
-            ),
-        )
+        cond = and_(cond, _search(q, func.lower(Product.name_vi), Product.gtin))
     base = select(Product).join(Organisation, Organisation.id == Product.organisation_id)
     total = session.scalar(select(func.count()).select_from(base.where(cond).subquery())) or 0
     stmt = base.where(cond).order_by(Product.name_vi, Product.id)
