@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     max_image_bytes: int = 5 * 1024 * 1024
     max_document_bytes: int = 10 * 1024 * 1024
     login_rate_per_minute: int = 10
+    epcis_capture_limit: int = Field(
+        default=10_000, description="Most events one capture call may carry."
+    )
+    epcis_capture_max_bytes: int = Field(
+        default=64 * 1024 * 1024, description="Largest capture document, in bytes."
+    )
 
     @property
     def sqlalchemy_url(self) -> str:

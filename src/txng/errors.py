@@ -29,6 +29,7 @@ class FieldError:
 class TxngError(Exception):
     status_code = 400
     type_slug = "bad-request"
+    type_uri: str | None = None  # a standard problem type (EPCIS exceptions) instead of ours
     default_message = N_("Bad request")
 
     def __init__(

@@ -3,6 +3,7 @@
 from txng.models.accounts import ApiKey, User, WebSession
 from txng.models.audit import AuditEntry
 from txng.models.base import Base
+from txng.models.epcis import CaptureJob, EpcisEvent, EventIdent, EventLink, NamedQuery
 from txng.models.registry import (
     Facility,
     Organisation,
@@ -17,7 +18,12 @@ __all__ = [
     "ApiKey",
     "AuditEntry",
     "Base",
+    "CaptureJob",
+    "EpcisEvent",
+    "EventIdent",
+    "EventLink",
     "Facility",
+    "NamedQuery",
     "Organisation",
     "Product",
     "ProductCategory",

@@ -47,12 +47,14 @@ def problem(
     title: str,
     *,
     type_slug: str,
+    type_uri: str | None = None,
     detail: str | None = None,
     errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
     body: dict[str, Any] = {
-        "type": f"/problems/{type_slug}",
+        "type": type_uri or f"/problems/{type_slug}",
         "title": i18n.gettext(locale, title),
         "status": status,
         "instance": request.url.path,
@@ -65,7 +67,8 @@ def problem(
             for e in errors
         ]
     if wants_json(request):
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if status == 401:
+            headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
         return JSONResponse(
             body, status_code=status, media_type="application/problem+json", headers=headers
         )
@@ -82,6 +85,7 @@ def install(app: FastAPI) -> None:
             exc.status_code,
             exc.message if not exc.params else exc.default_message,
             type_slug=exc.type_slug,
+            type_uri=exc.type_uri,
             detail=detail,
             errors=exc.errors,
         )

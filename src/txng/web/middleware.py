@@ -39,6 +39,8 @@ def install(app: FastAPI) -> None:
         settings = request.app.state.settings
         # Refuse an oversize body before Starlette spools it to disk; per-file limits come later.
         limit = max(settings.max_image_bytes, settings.max_document_bytes) + 256 * 1024
+        if request.url.path.startswith("/epcis/"):
+            limit = settings.epcis_capture_max_bytes
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
             return problem(
