@@ -43,9 +43,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from txng.accounts import api as accounts_api
     from txng.accounts import pages as accounts_pages
+    from txng.diary import pages as diary_pages
     from txng.epcis import api as epcis_api
     from txng.registry import api as registry_api
     from txng.registry import pages as registry_pages
+    from txng.trace import api as trace_api
+    from txng.trace import pages as trace_pages
     from txng.web import pages as web_pages
 
     app.include_router(web_pages.router)
@@ -54,6 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(accounts_api.router)
     app.include_router(registry_api.router)
     app.include_router(epcis_api.router)
+    app.include_router(diary_pages.router)
+    app.include_router(trace_api.router)
+    app.include_router(trace_pages.router)
     static_dir = resources.files("txng") / "static"
     # Swagger UI's files come with the fastapi-offline package: no CDN at run time.
     swagger_dir = resources.files("fastapi_offline") / "static"

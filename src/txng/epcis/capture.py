@@ -7,14 +7,17 @@ ones reported. Either way the capture job itself is kept, with every error and i
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+import psycopg
+from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +26,7 @@ from txng.audit import service as audit
 from txng.epcis import hashing, identifiers, validate, vocab
 from txng.epcis.timestamps import parse_timestamp
 from txng.errors import N_, FieldError, Forbidden
-from txng.models import CaptureJob, EpcisEvent, EventIdent, EventLink
+from txng.models import CaptureJob, EpcisEvent
 from txng.models import epcis as m
 from txng.models.base import utcnow
 
@@ -120,7 +123,8 @@ def index_rows(event: Mapping[str, Any]) -> list[tuple[str, str, float | None, s
 
 
 def _commissioned_lots(event: Mapping[str, Any]) -> set[str]:
-    """The lot (ILMD lot number) that the serialised items of a commissioning event belong to."""
+    """The lot (ILMD lot number) that the serialised items an event brings into being belong to:
+    the epcList of a commissioning ObjectEvent, the outputs of a TransformationEvent."""
     ilmd = event.get("ilmd")
     if not isinstance(ilmd, Mapping):
         return set()
@@ -128,7 +132,7 @@ def _commissioned_lots(event: Mapping[str, Any]) -> set[str]:
     if not isinstance(lot, str) or not lot:
         return set()
     lots: set[str] = set()
-    for epc in event.get("epcList") or ():
+    for epc in (*(event.get("epcList") or ()), *(event.get("outputEPCList") or ())):
         match = _SGTIN_DL.match(_canonical(epc))
         if match:
             lots.add(identifiers.lgtin_dl(match.group(1), lot))
@@ -171,55 +175,23 @@ def _location(event: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Prepared:
     index: int
     event_id: str
     content_hash: str
-    row: dict[str, Any]
-    idents: list[tuple[str, str, float | None, str | None]]
-    links: list[tuple[str, str | None, str]]
+    event: Mapping[str, Any]  # as sent
+    body: dict[str, Any]  # as stored: with its eventID, without recordTime
 
 
-def _prepare(
-    index: int,
-    event: dict[str, Any],
-    namespaces: Mapping[str, str],
-    *,
-    organisation_id: int | None,
-    user_id: int | None,
-    record_time: datetime,
-) -> _Prepared:
+def _prepare(index: int, event: Mapping[str, Any], namespaces: Mapping[str, str]) -> _Prepared:
+    """The event's ID and hash; its row and index rows are built by _store, for kept events."""
     content_hash = hashing.event_hash(event, namespaces)
     event_id = event.get("eventID") or content_hash
     body = dict(event)
     body["eventID"] = event_id
     body.pop("recordTime", None)  # the repository sets it
-    biz_step = event.get("bizStep")
-    disposition = event.get("disposition")
-    row = {
-        "event_id": event_id,
-        "content_hash": content_hash,
-        "event_type": event["type"],
-        "action": event.get("action"),
-        "event_time": parse_timestamp(event["eventTime"]),
-        "event_time_zone_offset": event["eventTimeZoneOffset"],
-        "record_time": record_time,
-        "biz_step": vocabulary_key("bizStep", biz_step, namespaces) if biz_step else None,
-        "disposition": (
-            vocabulary_key("disposition", disposition, namespaces) if disposition else None
-        ),
-        "read_point": _location(event, "readPoint"),
-        "biz_location": _location(event, "bizLocation"),
-        "organisation_id": organisation_id,
-        "recorded_by_user_id": user_id,
-        "error_declared": "errorDeclaration" in event,
-        "body": body,
-        "namespaces": dict(namespaces),
-    }
-    return _Prepared(
-        index, event_id, content_hash, row, index_rows(event), link_rows(event, namespaces)
-    )
+    return _Prepared(index, event_id, content_hash, event, body)
 
 
 def _chunks(items: Sequence[str], size: int = _CHUNK) -> Iterator[Sequence[str]]:
@@ -235,10 +207,29 @@ class _Stored:
     error_declared: bool
 
 
+def _driver(connection: Connection) -> Any:
+    """The driver's own connection (psycopg or sqlite3) under the session's, same transaction."""
+    return connection.connection.driver_connection
+
+
+_EXISTING_PG = (
+    "SELECT event_id, id, content_hash, organisation_id, error_declared FROM epcis_event "
+    "WHERE event_id = ANY(%s)"
+)
+
+
 def _existing(session: Session, event_ids: Iterable[str]) -> dict[str, _Stored]:
     """The events already stored under these eventIDs."""
+    wanted = sorted(set(event_ids))
     found: dict[str, _Stored] = {}
-    for chunk in _chunks(sorted(set(event_ids))):
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # one array parameter: cheaper than IN (...)
+        with _driver(connection).cursor() as cursor:
+            cursor.execute(_EXISTING_PG, (wanted,))
+            for event_id, pk, digest, org, declared in cursor:
+                found[event_id] = _Stored(pk, digest, org, declared)
+        return found
+    for chunk in _chunks(wanted):
         stmt = select(
             EpcisEvent.event_id,
             EpcisEvent.id,
@@ -295,21 +286,20 @@ def capture(
         for index, event in enumerate(events):
             if index in bad_indexes:
                 continue
-            prepared.append(
-                _prepare(
-                    index,
-                    event,
-                    namespaces,
-                    organisation_id=organisation_id,
-                    user_id=principal.user_id,
-                    record_time=record_time,
-                )
-            )
+            prepared.append(_prepare(index, event, namespaces))
         prepared = _drop_duplicates(session, prepared, pointer, outcome)
     if outcome.errors and error_behaviour == ROLLBACK:
         prepared = []
     session.flush()  # the job's id
-    stored = _store(session, job.id, prepared)
+    stored = _store(
+        session,
+        prepared,
+        namespaces,
+        job_id=job.id,
+        organisation_id=organisation_id,
+        user_id=principal.user_id,
+        record_time=record_time,
+    )
     job.stored_count = stored
     job.success = not outcome.errors
     job.errors = [_error_json(e) for e in outcome.errors[:MAX_STORED_ERRORS]]
@@ -359,7 +349,7 @@ def _drop_duplicates(
                     )
                 )
                 continue
-            _apply_error_declaration(session, before.pk, item.row["body"])
+            _apply_error_declaration(session, before.pk, item.body)
             outcome.event_ids.append(item.event_id)
         elif previous == item.content_hash:
             outcome.job.duplicate_count += 1
@@ -376,7 +366,7 @@ def _drop_duplicates(
 
 
 def _declares_error(item: _Prepared, before: _Stored) -> bool:
-    return "errorDeclaration" in item.row["body"] and not before.error_declared
+    return "errorDeclaration" in item.body and not before.error_declared
 
 
 def _apply_error_declaration(session: Session, pk: int, body: dict[str, Any]) -> None:
@@ -387,35 +377,180 @@ def _apply_error_declaration(session: Session, pk: int, body: dict[str, Any]) ->
     event.error_declared = True
 
 
-def _store(session: Session, job_id: int, prepared: list[_Prepared]) -> int:
+# The columns _store writes, in this order (published_at stays NULL), after the id on PostgreSQL
+# (taken from the sequence beforehand); SQLite assigns the ids, read back by eventID.
+_EVENT_COLUMNS = (
+    "event_id",
+    "content_hash",
+    "event_type",
+    "action",
+    "event_time",
+    "event_time_zone_offset",
+    "record_time",
+    "biz_step",
+    "disposition",
+    "read_point",
+    "biz_location",
+    "organisation_id",
+    "capture_job_id",
+    "recorded_by_user_id",
+    "error_declared",
+    "body",
+    "namespaces",
+)
+# SQLAlchemy's, or the driver's when _store writes on the raw connection
+_INTEGRITY_ERRORS = (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError)
+_IDENT_COLUMNS = ("event_pk", "role", "ident", "quantity", "uom")
+_LINK_COLUMNS = ("event_pk", "kind", "type", "value")
+
+
+@dataclass(frozen=True, slots=True)
+class _RowContext:
+    """What every event row of one capture shares."""
+
+    namespaces: Mapping[str, str]
+    namespaces_json: str
+    job_id: int
+    organisation_id: int | None
+    user_id: int | None
+    record_time: Any  # a datetime, or what the dialect stores it as (SQLite: text)
+    time_processor: Callable[[Any], Any] | None
+
+
+def _event_row(item: _Prepared, ctx: _RowContext) -> tuple[Any, ...]:
+    """The values of _EVENT_COLUMNS for one event."""
+    event, namespaces = item.event, ctx.namespaces
+    biz_step = event.get("bizStep")
+    disposition = event.get("disposition")
+    event_time: Any = parse_timestamp(event["eventTime"])
+    if ctx.time_processor is not None:
+        event_time = ctx.time_processor(event_time)
+    return (
+        item.event_id,
+        item.content_hash,
+        event["type"],
+        event.get("action"),
+        event_time,
+        event["eventTimeZoneOffset"],
+        ctx.record_time,
+        vocabulary_key("bizStep", biz_step, namespaces) if biz_step else None,
+        vocabulary_key("disposition", disposition, namespaces) if disposition else None,
+        _location(event, "readPoint"),
+        _location(event, "bizLocation"),
+        ctx.organisation_id,
+        ctx.job_id,
+        ctx.user_id,
+        "errorDeclaration" in event,
+        json.dumps(item.body),
+        ctx.namespaces_json,
+    )
+
+
+def _store(
+    session: Session,
+    prepared: list[_Prepared],
+    namespaces: Mapping[str, str],
+    *,
+    job_id: int,
+    organisation_id: int | None,
+    user_id: int | None,
+    record_time: datetime,
+) -> int:
+    """Insert the events and their index rows on the session's connection, without the ORM:
+    COPY on PostgreSQL, a plain ``executemany`` on SQLite, inside a savepoint."""
     if not prepared:
         return 0
-    rows = [{**p.row, "capture_job_id": job_id} for p in prepared]
+    connection = session.connection()
+    dialect = connection.dialect
+    time_processor = None
+    if dialect.name != "postgresql":
+        time_type = EpcisEvent.__table__.c.event_time.type
+        time_processor = time_type.dialect_impl(dialect).bind_processor(dialect)
+    ctx = _RowContext(
+        namespaces=namespaces,
+        namespaces_json=json.dumps(dict(namespaces)),
+        job_id=job_id,
+        organisation_id=organisation_id,
+        user_id=user_id,
+        record_time=time_processor(record_time) if time_processor else record_time,
+        time_processor=time_processor,
+    )
+    dbapi = _driver(connection)
     try:
         with session.begin_nested():
-            ids = list(
-                session.scalars(
-                    insert(EpcisEvent).returning(EpcisEvent.id, sort_by_parameter_order=True),
-                    rows,
-                )
-            )
-    except IntegrityError as exc:  # a concurrent capture stored one of these events first
+            if dialect.name == "postgresql":
+                _copy_postgresql(dbapi, prepared, ctx)
+            else:
+                _insert_executemany(dbapi, prepared, ctx)
+    except _INTEGRITY_ERRORS as exc:
+        # a concurrent capture stored one of these events first
         raise ConcurrentCapture() from exc
-    ident_rows = [
-        {"event_pk": pk, "role": role, "ident": ident, "quantity": quantity, "uom": uom}
-        for pk, p in zip(ids, prepared, strict=True)
-        for role, ident, quantity, uom in p.idents
-    ]
-    link_rows_ = [
-        {"event_pk": pk, "kind": kind, "type": type_, "value": value}
-        for pk, p in zip(ids, prepared, strict=True)
-        for kind, type_, value in p.links
-    ]
-    if ident_rows:
-        session.execute(insert(EventIdent), ident_rows)
-    if link_rows_:
-        session.execute(insert(EventLink), link_rows_)
-    return len(ids)
+    return len(prepared)
+
+
+def _columns(columns: tuple[str, ...]) -> str:
+    return ", ".join(columns)
+
+
+_NEXT_IDS_PG = (
+    "SELECT nextval((SELECT pg_get_serial_sequence('epcis_event', 'id'))::regclass) "
+    "FROM generate_series(1, %s)"
+)
+_COPY_EVENTS = f"COPY epcis_event (id, {_columns(_EVENT_COLUMNS)}) FROM STDIN"
+_COPY_IDENTS = f"COPY epcis_event_ident ({_columns(_IDENT_COLUMNS)}) FROM STDIN"
+_COPY_LINKS = f"COPY epcis_event_link ({_columns(_LINK_COLUMNS)}) FROM STDIN"
+
+
+def _copy_postgresql(dbapi: Any, prepared: list[_Prepared], ctx: _RowContext) -> None:
+    """Take the ids from the sequence, then COPY the events (each row built while the server
+    inserts the previous ones) and their index rows."""
+    with dbapi.cursor() as cursor:
+        cursor.execute(_NEXT_IDS_PG, (len(prepared),))
+        ids = sorted(row[0] for row in cursor.fetchall())
+        idents: list[tuple[Any, ...]] = []
+        links: list[tuple[Any, ...]] = []
+        with cursor.copy(_COPY_EVENTS) as copy:
+            for pk, item in zip(ids, prepared, strict=True):
+                copy.write_row((pk, *_event_row(item, ctx)))
+                idents.extend((pk, *row) for row in index_rows(item.event))
+                links.extend((pk, *row) for row in link_rows(item.event, ctx.namespaces))
+        for sql, rows in ((_COPY_IDENTS, idents), (_COPY_LINKS, links)):
+            if rows:
+                with cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+
+
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    marks = ", ".join("?" * len(columns))
+    return f"INSERT INTO {table} ({_columns(columns)}) VALUES ({marks})"  # noqa: S608 (constants)
+
+
+_INSERT_EVENTS = _insert_sql("epcis_event", _EVENT_COLUMNS)
+_INSERT_IDENTS = _insert_sql("epcis_event_ident", _IDENT_COLUMNS)
+_INSERT_LINKS = _insert_sql("epcis_event_link", _LINK_COLUMNS)
+_IDS_OF_JOB = "SELECT event_id, id FROM epcis_event WHERE capture_job_id = ?"
+
+
+def _insert_executemany(dbapi: Any, prepared: list[_Prepared], ctx: _RowContext) -> None:
+    """INSERT the events, read their ids back by eventID, INSERT their index rows."""
+    cursor = dbapi.cursor()
+    try:
+        cursor.executemany(_INSERT_EVENTS, [_event_row(item, ctx) for item in prepared])
+        cursor.execute(_IDS_OF_JOB, (ctx.job_id,))
+        ids: dict[str, int] = dict(cursor.fetchall())
+        idents: list[tuple[Any, ...]] = []
+        links: list[tuple[Any, ...]] = []
+        for item in prepared:
+            pk = ids[item.event_id]
+            idents.extend((pk, *row) for row in index_rows(item.event))
+            links.extend((pk, *row) for row in link_rows(item.event, ctx.namespaces))
+        if idents:
+            cursor.executemany(_INSERT_IDENTS, idents)
+        if links:
+            cursor.executemany(_INSERT_LINKS, links)
+    finally:
+        cursor.close()
 
 
 class ConcurrentCapture(Exception):

@@ -100,7 +100,7 @@ class EventIdent(Base):
     __tablename__ = "epcis_event_ident"
     __table_args__ = (
         Index("ix_epcis_event_ident_ident_role", "ident", "role"),
-        Index("ix_epcis_event_ident_event", "event_pk"),
+        Index("ix_epcis_event_ident_event", "event_pk", "role"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
