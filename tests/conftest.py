@@ -22,6 +22,8 @@ from txng.migrations import runner
 from txng.models import Base
 
 PG_ADMIN_URL = os.environ.get("TXNG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Two checkouts testing at once on one server (a developer and a CI run) need different names.
+PG_DB_PREFIX = os.environ.get("TXNG_TEST_DB_PREFIX", "txng_test")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,7 +100,7 @@ def backend(
     if name == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'txng.sqlite3'}"
     else:
-        url = _create_pg_database(f"txng_test_{_worker()}")
+        url = _create_pg_database(f"{PG_DB_PREFIX}_{_worker()}")
     runner.upgrade(url)
     engine = make_engine(url)
     yield Backend(name, url, engine, make_sessionmaker(engine))
