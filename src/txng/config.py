@@ -39,6 +39,24 @@ class Settings(BaseSettings):
     epcis_capture_max_bytes: int = Field(
         default=64 * 1024 * 1024, description="Largest capture document, in bytes."
     )
+    smtp_host: str = Field(
+        default="", description="SMTP server; empty writes .eml files to data_dir/outbox."
+    )
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "TXNG <no-reply@txng.localhost>"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 10.0
+    registration_link_hours: int = Field(
+        default=48, description="How long an e-mail verification link of a registration lasts."
+    )
+    registration_rate_per_hour: int = Field(
+        default=10, description="Registrations and verifications per IP address and hour."
+    )
+    public_base_url: str = Field(
+        default="", description="Base of links in e-mails; empty means the request's own URL."
+    )
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -5,7 +5,9 @@ Everything goes through the registry and accounts services, so the demo obeys th
 people, addresses and certificate numbers are invented; commune codes, tax-code and GS1
 check digits, standards (TCVN/QCVN) and geographical indications are real.
 
-``load_demo`` runs inside the caller's transaction on an empty database and never commits.
+``load_demo`` runs inside the caller's transaction on an empty database and never commits. It ends
+with the diary history of :mod:`txng.demo.events`: a lychee lot and a Mì Chũ lot that the trace
+follows from the field to the supermarket.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ PROVINCE = "24"  # Tỉnh Bắc Ninh (merged with Bắc Giang in 2025)
 LUC_NGAN = "07582"  # Xã Lục Ngạn
 CHU = "07525"  # Phường Chũ
 PHUONG_SON = "07612"  # Phường Phượng Sơn
+NAM_DUONG = "07603"  # Xã Nam Dương
 YEN_THE = "07288"  # Xã Yên Thế
 BAC_GIANG = "07210"  # Phường Bắc Giang
 KINH_BAC = "09187"  # Phường Kinh Bắc
@@ -167,9 +170,9 @@ def _lychee_cooperative(session: Session, today: date) -> Organisation:
             email="lienhe.htxvaithieu@txng.demo",
         ),
     )
-    for name, code, hectares, (dlat, dlon) in (
-        ("Vùng trồng vải thiều Đồi Cao", "VN-BNOR-0112", "18.5", (0.0073, -0.0068)),
-        ("Vùng trồng vải thiều Khe Đá", "VN-BNOR-0113", "12.3", (-0.0069, 0.0125)),
+    for name, code, gln_ref, hectares, (dlat, dlon) in (
+        ("Vùng trồng vải thiều Đồi Cao", "VN-BNOR-0112", "0036", "18.5", (0.0073, -0.0068)),
+        ("Vùng trồng vải thiều Khe Đá", "VN-BNOR-0113", "0043", "12.3", (-0.0069, 0.0125)),
     ):
         lat, lon = _near(LUC_NGAN, dlat, dlon)
         _facility(
@@ -178,6 +181,7 @@ def _lychee_cooperative(session: Session, today: date) -> Organisation:
             FacilityIn(
                 kind=FacilityKind.GROWING_AREA,
                 name=name,
+                gln=_gs1(COOP_PREFIX, gln_ref),
                 location_code=code,
                 growing_area_code=code,
                 area_hectares=Decimal(hectares),
@@ -189,7 +193,18 @@ def _lychee_cooperative(session: Session, today: date) -> Organisation:
         )
     _product(session, org, _fresh_lychee(today))
     _product(session, org, _lychee_honey())
+    _product(session, org, _bulk_lychee(today))
     return org
+
+
+def _vietgap(number: str, today: date) -> CertificationIn:
+    return CertificationIn(
+        scheme=CertificationScheme.VIETGAP,
+        number=number,
+        issuer="Trung tâm Chứng nhận Phù hợp (QUACERT)",
+        valid_from=today - timedelta(days=300),
+        valid_to=today + timedelta(days=430),
+    )
 
 
 def _fresh_lychee(today: date) -> ProductIn:
@@ -212,15 +227,32 @@ def _fresh_lychee(today: date) -> ProductIn:
         shelf_life_days=7,
         standards=["TCVN 11892-1:2017", "QCVN 8-2:2011/BYT"],
         geographical_indication="Vải thiều Lục Ngạn",
-        certifications=[
-            CertificationIn(
-                scheme=CertificationScheme.VIETGAP,
-                number="VietGAP-TT-19-02-24-0158",
-                issuer="Trung tâm Chứng nhận Phù hợp (QUACERT)",
-                valid_from=today - timedelta(days=300),
-                valid_to=today + timedelta(days=430),
-            )
-        ],
+        certifications=[_vietgap("VietGAP-TT-19-02-24-0158", today)],
+    )
+
+
+LYCHEE_BULK_GTIN = _gs1(COOP_PREFIX, "0050")  # harvested by the kilogram (the diary's lots)
+
+
+def _bulk_lychee(today: date) -> ProductIn:
+    return ProductIn(
+        gtin=LYCHEE_BULK_GTIN,
+        name_vi="Vải thiều tươi Lục Ngạn – hàng xá",
+        name_en="Fresh Luc Ngan lychee – loose, by the kilogram",
+        description_vi=(
+            "Vải thiều thu hái tại vùng trồng của hợp tác xã, bán xá theo ki-lô-gam cho cơ sở "
+            "sơ chế, đóng gói; mỗi lần thu hoạch là một lô."
+        ),
+        description_en=(
+            "Lychee picked in the cooperative's growing areas and sold loose by the kilogram "
+            "to packing houses; each harvest is a lot."
+        ),
+        brand="Vải thiều Lục Ngạn",
+        category_code="fresh-fruit",
+        shelf_life_days=5,
+        standards=["TCVN 11892-1:2017"],
+        geographical_indication="Vải thiều Lục Ngạn",
+        certifications=[_vietgap("VietGAP-TT-19-02-24-0158", today)],
     )
 
 
@@ -361,9 +393,12 @@ def _noodle_maker(session: Session) -> Organisation:
 NOODLE_STANDARDS = ["TCCS 01:2024/CV", "QCVN 8-1:2011/BYT", "QCVN 8-2:2011/BYT"]
 
 
+MI_CHU_GTIN = _gs1(NOODLE_PREFIX, "1013")
+
+
 def _mi_chu() -> ProductIn:
     return ProductIn(
-        gtin=_gs1(NOODLE_PREFIX, "1013"),
+        gtin=MI_CHU_GTIN,
         name_vi="Mì Chũ – gói 500 g",
         name_en="Chu rice noodles – 500 g pack",
         description_vi=(
@@ -459,23 +494,54 @@ def _enterprise(
     )
 
 
+PACKING_PREFIX = "89360481"
+
+
 def _packing_house(session: Session) -> Organisation:
     data = _enterprise(
         "Công ty TNHH Sơ chế và Đóng gói Nông sản Phượng Sơn",
         "Phuong Son Produce Packing Co., Ltd.",
         "240173069",
-        "89360481",
+        PACKING_PREFIX,
         Sector.AGRICULTURE,
         PHUONG_SON,
         "Số 86, Quốc lộ 31",
         ("Lương Văn Đức", "0204 3892 118", "donggoi.phuongson@txng.demo"),
     )
-    return _trader(
+    org = _trader(
         session,
         data,
         FacilityKind.PACKING_HOUSE,
         "Cơ sở sơ chế, đóng gói vải thiều Phượng Sơn",
         (0.0031, -0.0042),
+    )
+    _product(session, org, _lychee_carton())
+    return org
+
+
+LYCHEE_CARTON_GTIN = _gs1(PACKING_PREFIX, "0024")
+
+
+def _lychee_carton() -> ProductIn:
+    return ProductIn(
+        gtin=LYCHEE_CARTON_GTIN,
+        name_vi="Thùng vải thiều Lục Ngạn loại 1 – 5 kg",
+        name_en="Luc Ngan lychee, class I – 5 kg carton",
+        description_vi=(
+            "Vải thiều Lục Ngạn tuyển chọn loại 1, cắt cuống, rửa sạch, làm lạnh nhanh và "
+            "đóng thùng carton 5 kg có lót lá vải; bảo quản 2–5 °C."
+        ),
+        description_en=(
+            "Selected class I Luc Ngan lychee, stems trimmed, washed, pre-cooled and packed in "
+            "5 kg cartons lined with lychee leaves; kept at 2–5 °C."
+        ),
+        brand="Phượng Sơn",
+        category_code="fresh-fruit",
+        net_content=Decimal("5"),
+        net_content_unit="kg",
+        shelf_life_days=10,
+        standards=["TCVN 11892-1:2017", "QCVN 8-2:2011/BYT"],
+        geographical_indication="Vải thiều Lục Ngạn",
     )
 
 
@@ -516,6 +582,73 @@ def _supermarket(session: Session) -> Organisation:
         FacilityKind.SHOP,
         "Siêu thị Kinh Bắc Mart – Ngô Gia Tự",
         (0.0021, 0.0016),
+    )
+
+
+# (7) the rice cooperative in Xã Nam Dương, which supplies the noodle maker ---------------------
+
+RICE_PREFIX = "89360519"
+RICE_GTIN = _gs1(RICE_PREFIX, "0015")
+
+
+def _rice_cooperative(session: Session) -> Organisation:
+    org = _register(
+        session,
+        OrganisationIn(
+            kind=OrganisationKind.COOPERATIVE,
+            name="Hợp tác xã Nông nghiệp Bao thai hồng Nam Dương",
+            name_en="Nam Duong Bao Thai Hong Rice Cooperative",
+            tax_code=make_tax_code("240187356"),
+            gs1_company_prefix=RICE_PREFIX,
+            gln=_gs1(RICE_PREFIX, "0001"),
+            sector=Sector.AGRICULTURE,
+            province_code=PROVINCE,
+            commune_code=NAM_DUONG,
+            street_address="Thôn Thượng",
+            contact_name="Giáp Văn Bình",
+            phone="0204 3884 162",
+            email="htx.namduong@txng.demo",
+        ),
+    )
+    lat, lon = _near(NAM_DUONG, -0.0052, 0.0061)
+    _facility(
+        session,
+        org,
+        FacilityIn(
+            kind=FacilityKind.FARM,
+            name="Cánh đồng lúa Bao thai hồng Nam Dương",
+            gln=_gs1(RICE_PREFIX, "0018"),
+            area_hectares=Decimal("32"),
+            province_code=PROVINCE,
+            commune_code=NAM_DUONG,
+            street_address="Cánh đồng Thôn Thượng",
+            latitude=lat,
+            longitude=lon,
+        ),
+    )
+    _product(session, org, _rice())
+    return org
+
+
+def _rice() -> ProductIn:
+    return ProductIn(
+        gtin=RICE_GTIN,
+        name_vi="Gạo Bao thai hồng Nam Dương – bao 50 kg",
+        name_en="Nam Duong Bao Thai Hong rice – 50 kg sack",
+        description_vi=(
+            "Gạo Bao thai hồng vụ mùa, xay xát tại hợp tác xã; hạt nhỏ, cơm khô, "
+            "là nguyên liệu truyền thống để làm mì Chũ."
+        ),
+        description_en=(
+            "Bao Thai Hong rice of the main (autumn) crop, milled at the cooperative: small, dry "
+            "grains, the traditional raw material of Chu noodles."
+        ),
+        brand="Bao thai hồng Nam Dương",
+        category_code="rice",
+        net_content=Decimal("50"),
+        net_content_unit="kg",
+        shelf_life_days=365,
+        standards=["TCVN 11888:2017"],
     )
 
 
@@ -568,6 +701,7 @@ ENTERPRISE_USERS: tuple[tuple[str, Role, str, str, str], ...] = (
     ("donggoi", Role.ENTERPRISE_ADMIN, "donggoi@txng.demo", "Lương Văn Đức", "packing"),
     ("phanphoi", Role.ENTERPRISE_ADMIN, "phanphoi@txng.demo", "Phạm Minh Tuấn", "distributor"),
     ("sieuthi", Role.ENTERPRISE_ADMIN, "sieuthi@txng.demo", "Đỗ Thu Trang", "shop"),
+    ("namduong", Role.ENTERPRISE_ADMIN, "lua.namduong@txng.demo", "Giáp Văn Bình", "rice"),
 )
 
 
@@ -644,5 +778,13 @@ def load_demo(session: Session, *, today: date | None = None) -> DemoResult:
         "packing": _packing_house(session),
         "distributor": _distributor(session),
         "shop": _supermarket(session),
+        "rice": _rice_cooperative(session),
     }
-    return DemoResult(logins=_users(session, orgs), api_keys=_api_keys(session, orgs))
+    result = DemoResult(logins=_users(session, orgs), api_keys=_api_keys(session, orgs))
+    from txng.demo.events import load_demo_events  # events.py builds on this module
+
+    load_demo_events(session, orgs, today)
+    from txng.demo.review import review_everything
+
+    review_everything(session)
+    return result

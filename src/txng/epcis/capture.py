@@ -29,6 +29,7 @@ from txng.errors import N_, FieldError, Forbidden
 from txng.models import CaptureJob, EpcisEvent
 from txng.models import epcis as m
 from txng.models.base import utcnow
+from txng.review import service as review_service
 
 ROLLBACK = "rollback"
 PROCEED = "proceed"
@@ -280,30 +281,25 @@ def capture(
     session.add(job)
     outcome = CaptureOutcome(job, list(errors))
     namespaces = hashing.document_namespaces(document.get("@context"))
-    bad_indexes = set(bad)
-    prepared: list[_Prepared] = []
-    if not (errors and error_behaviour == ROLLBACK):
-        for index, event in enumerate(events):
-            if index in bad_indexes:
-                continue
-            prepared.append(_prepare(index, event, namespaces))
-        prepared = _drop_duplicates(session, prepared, pointer, outcome)
-    if outcome.errors and error_behaviour == ROLLBACK:
-        prepared = []
     session.flush()  # the job's id
-    stored = _store(
-        session,
-        prepared,
-        namespaces,
-        job_id=job.id,
-        organisation_id=organisation_id,
-        user_id=principal.user_id,
-        record_time=record_time,
-    )
+    stored = 0
+    if not (errors and error_behaviour == ROLLBACK):
+        bad_indexes = set(bad)
+        candidates = [(i, event) for i, event in enumerate(events) if i not in bad_indexes]
+        ctx = _row_context(
+            session,
+            namespaces,
+            job_id=job.id,
+            organisation_id=organisation_id,
+            user_id=principal.user_id,
+            record_time=record_time,
+        )
+        stored = _capture_events(session, candidates, ctx, pointer, outcome)
     job.stored_count = stored
     job.success = not outcome.errors
     job.errors = [_error_json(e) for e in outcome.errors[:MAX_STORED_ERRORS]]
     job.finished_at = utcnow()
+    review_service.on_capture(session, job)  # a batch to review, or published if trusted
     audit.record(
         session,
         actor=principal,
@@ -321,6 +317,58 @@ def capture(
         },
     )
     return outcome
+
+
+def _capture_events(
+    session: Session,
+    candidates: list[tuple[int, Mapping[str, Any]]],
+    ctx: _RowContext,
+    pointer: str,
+    outcome: CaptureOutcome,
+) -> int:
+    """Store the valid events; returns how many were stored.
+
+    First as if every event were new, hashing each one while the database stores the previous
+    ones: the unique eventID index (or an eventID seen twice) stops that at the first event
+    already stored or repeated, and the savepoint undoes it. Then event by event: duplicates,
+    eventID conflicts and error declarations (_drop_duplicates), the rest stored."""
+    prepared: list[_Prepared] = []
+    try:
+        fresh = _store(session, _fresh(candidates, ctx.namespaces, prepared), len(candidates), ctx)
+    except (_Repeated, *_INTEGRITY_ERRORS):
+        pass
+    else:
+        outcome.event_ids.extend(item.event_id for item in prepared)
+        return fresh
+    prepared += [_prepare(i, event, ctx.namespaces) for i, event in candidates[len(prepared) :]]
+    keep = _drop_duplicates(session, prepared, pointer, outcome)
+    if outcome.errors and outcome.job.error_behaviour == ROLLBACK:
+        keep = []
+    session.flush()  # error declarations
+    try:
+        return _store(session, keep, len(keep), ctx)
+    except _INTEGRITY_ERRORS as exc:  # a concurrent capture stored one of these events first
+        raise ConcurrentCapture() from exc
+
+
+class _Repeated(Exception):
+    """The same eventID twice in one document."""
+
+
+def _fresh(
+    candidates: list[tuple[int, Mapping[str, Any]]],
+    namespaces: Mapping[str, str],
+    prepared: list[_Prepared],
+) -> Iterator[_Prepared]:
+    """Prepare the events one by one (into ``prepared``), as long as no eventID comes twice."""
+    seen: set[str] = set()
+    for index, event in candidates:
+        item = _prepare(index, event, namespaces)
+        prepared.append(item)
+        if item.event_id in seen:
+            raise _Repeated()
+        seen.add(item.event_id)
+        yield item
 
 
 def _drop_duplicates(
@@ -400,6 +448,8 @@ _EVENT_COLUMNS = (
 )
 # SQLAlchemy's, or the driver's when _store writes on the raw connection
 _INTEGRITY_ERRORS = (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError)
+# What the JSON columns hold: compact JSON text (parsed by PostgreSQL into jsonb).
+_json = json.JSONEncoder(separators=(",", ":")).encode
 _IDENT_COLUMNS = ("event_pk", "role", "ident", "quantity", "uom")
 _LINK_COLUMNS = ("event_pk", "kind", "type", "value")
 
@@ -441,51 +491,49 @@ def _event_row(item: _Prepared, ctx: _RowContext) -> tuple[Any, ...]:
         ctx.job_id,
         ctx.user_id,
         "errorDeclaration" in event,
-        json.dumps(item.body),
+        _json(item.body),
         ctx.namespaces_json,
     )
 
 
-def _store(
+def _row_context(
     session: Session,
-    prepared: list[_Prepared],
     namespaces: Mapping[str, str],
     *,
     job_id: int,
     organisation_id: int | None,
     user_id: int | None,
     record_time: datetime,
-) -> int:
-    """Insert the events and their index rows on the session's connection, without the ORM:
-    COPY on PostgreSQL, a plain ``executemany`` on SQLite, inside a savepoint."""
-    if not prepared:
-        return 0
-    connection = session.connection()
-    dialect = connection.dialect
+) -> _RowContext:
+    dialect = session.connection().dialect
     time_processor = None
     if dialect.name != "postgresql":
         time_type = EpcisEvent.__table__.c.event_time.type
         time_processor = time_type.dialect_impl(dialect).bind_processor(dialect)
-    ctx = _RowContext(
+    return _RowContext(
         namespaces=namespaces,
-        namespaces_json=json.dumps(dict(namespaces)),
+        namespaces_json=_json(dict(namespaces)),
         job_id=job_id,
         organisation_id=organisation_id,
         user_id=user_id,
         record_time=time_processor(record_time) if time_processor else record_time,
         time_processor=time_processor,
     )
-    dbapi = _driver(connection)
-    try:
-        with session.begin_nested():
-            if dialect.name == "postgresql":
-                _copy_postgresql(dbapi, prepared, ctx)
-            else:
-                _insert_executemany(dbapi, prepared, ctx)
-    except _INTEGRITY_ERRORS as exc:
-        # a concurrent capture stored one of these events first
-        raise ConcurrentCapture() from exc
-    return len(prepared)
+
+
+def _store(session: Session, items: Iterable[_Prepared], count: int, ctx: _RowContext) -> int:
+    """Insert ``count`` events and their index rows on the session's connection, without the
+    ORM: COPY on PostgreSQL, a plain ``executemany`` on SQLite, inside a savepoint. Whatever
+    ``items`` or the database raise (an IntegrityError) leaves nothing stored."""
+    if count == 0:
+        return 0
+    with session.begin_nested():
+        connection = session.connection()  # here, so that the SAVEPOINT is sent
+        if connection.dialect.name == "postgresql":
+            _copy_postgresql(_driver(connection), items, count, ctx)
+        else:
+            _insert_executemany(_driver(connection), items, ctx)
+    return count
 
 
 def _columns(columns: tuple[str, ...]) -> str:
@@ -501,16 +549,16 @@ _COPY_IDENTS = f"COPY epcis_event_ident ({_columns(_IDENT_COLUMNS)}) FROM STDIN"
 _COPY_LINKS = f"COPY epcis_event_link ({_columns(_LINK_COLUMNS)}) FROM STDIN"
 
 
-def _copy_postgresql(dbapi: Any, prepared: list[_Prepared], ctx: _RowContext) -> None:
+def _copy_postgresql(dbapi: Any, items: Iterable[_Prepared], count: int, ctx: _RowContext) -> None:
     """Take the ids from the sequence, then COPY the events (each row built while the server
     inserts the previous ones) and their index rows."""
     with dbapi.cursor() as cursor:
-        cursor.execute(_NEXT_IDS_PG, (len(prepared),))
+        cursor.execute(_NEXT_IDS_PG, (count,))
         ids = sorted(row[0] for row in cursor.fetchall())
         idents: list[tuple[Any, ...]] = []
         links: list[tuple[Any, ...]] = []
         with cursor.copy(_COPY_EVENTS) as copy:
-            for pk, item in zip(ids, prepared, strict=True):
+            for pk, item in zip(ids, items, strict=True):
                 copy.write_row((pk, *_event_row(item, ctx)))
                 idents.extend((pk, *row) for row in index_rows(item.event))
                 links.extend((pk, *row) for row in link_rows(item.event, ctx.namespaces))
@@ -532,8 +580,9 @@ _INSERT_LINKS = _insert_sql("epcis_event_link", _LINK_COLUMNS)
 _IDS_OF_JOB = "SELECT event_id, id FROM epcis_event WHERE capture_job_id = ?"
 
 
-def _insert_executemany(dbapi: Any, prepared: list[_Prepared], ctx: _RowContext) -> None:
+def _insert_executemany(dbapi: Any, items: Iterable[_Prepared], ctx: _RowContext) -> None:
     """INSERT the events, read their ids back by eventID, INSERT their index rows."""
+    prepared = list(items)
     cursor = dbapi.cursor()
     try:
         cursor.executemany(_INSERT_EVENTS, [_event_row(item, ctx) for item in prepared])

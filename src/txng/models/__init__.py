@@ -4,6 +4,7 @@ from txng.models.accounts import ApiKey, User, WebSession
 from txng.models.audit import AuditEntry
 from txng.models.base import Base
 from txng.models.epcis import CaptureJob, EpcisEvent, EventIdent, EventLink, NamedQuery
+from txng.models.onboarding import Registration
 from txng.models.registry import (
     Facility,
     Organisation,
@@ -13,6 +14,7 @@ from txng.models.registry import (
     ProductImage,
     StoredFile,
 )
+from txng.models.review import ReviewComment, ReviewItem, ReviewPolicy
 
 __all__ = [
     "ApiKey",
@@ -29,6 +31,10 @@ __all__ = [
     "ProductCategory",
     "ProductCertification",
     "ProductImage",
+    "Registration",
+    "ReviewComment",
+    "ReviewItem",
+    "ReviewPolicy",
     "StoredFile",
     "User",
     "WebSession",

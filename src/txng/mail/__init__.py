@@ -1,0 +1,1 @@
+"""Outgoing e-mail: a sender interface with SMTP and file (demo) implementations."""

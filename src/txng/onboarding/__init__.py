@@ -1,0 +1,1 @@
+"""Self-registration of organisations: e-mail verification and approval by an authority."""
