@@ -670,3 +670,17 @@ def test_a_correction_keeps_the_original_time_unless_the_date_or_time_changed() 
     assert forms.keeping_time(same, event)["event_time"] == "2026-06-10T06:15:42.120+07:00"
     moved = {"date": "2026-06-10", "time": "06:45"}
     assert "event_time" not in forms.keeping_time(moved, event)
+
+
+def test_a_facility_without_its_own_gln_is_named_under_the_organisations_gln() -> None:
+    from txng.epcis import identifiers
+
+    with_code = act.Place(1, "Vườn", "growing_area", None, "VT-DOICAO-01", "8930001000018")
+    assert with_code.uri == "https://id.gs1.org/414/8930001000018/254/VT-DOICAO-01"
+    assert identifiers.canonical_id(with_code.uri) == with_code.uri
+    own = act.Place(2, "Kho", "warehouse", "8930001000025", "K1", "8930001000018")
+    assert own.uri == "https://id.gs1.org/414/8930001000025"
+    # A code a GLN extension cannot carry, or no GLN at all: our own URN.
+    spaced = act.Place(3, "Ao", "pond", None, "AO SO 1", "8930001000018")
+    assert spaced.uri.startswith("urn:txng:loc:")
+    assert act.Place(4, "Ao", "pond", None, "AO1").uri == "urn:txng:loc:AO1"

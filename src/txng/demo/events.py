@@ -79,7 +79,9 @@ class _Diary:
         facilities = session.scalars(
             select(Facility).where(Facility.organisation_id == org.id).order_by(Facility.id)
         )
-        self.places = [act.Place(f.id, f.name, f.kind, f.gln, f.location_code) for f in facilities]
+        self.places = [
+            act.Place(f.id, f.name, f.kind, f.gln, f.location_code, org.gln) for f in facilities
+        ]
         products = session.scalars(select(Product).where(Product.organisation_id == org.id))
         self.items = {p.gtin: act.Item(p.id, p.name_vi, p.gtin) for p in products}
 

@@ -68,6 +68,8 @@ _EVERYWHERE: Final = ("shipping", "receiving")
 PRODUCT, LOT, LOT_NUMBER, QUANTITY = "product", "lot", "lot_number", "quantity"
 INPUT, DOSE, WITHHOLDING, VARIETY = "input", "dose", "withholding_days", "variety"
 HEAD_COUNT, PACKAGES, INPUTS = "head_count", "package_count", "inputs"
+# A GLN extension (AI 254): 1 to 20 characters of the GS1 AI encodable character set 82.
+_GLN_EXTENSION = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 PARTNER, DELIVERY_NOTE = "partner", "delivery_note"
 
 
@@ -202,11 +204,16 @@ class Place:
     kind: str
     gln: str | None
     location_code: str
+    organisation_gln: str | None = None
 
     @property
     def uri(self) -> str:
+        """The facility's own GLN; else its location code as a GLN extension (AI 254) of the
+        organisation's GLN, which the trace resolves to the facility; else a URN of ours."""
         if self.gln:
             return identifiers.sgln_dl(self.gln)
+        if self.organisation_gln and _GLN_EXTENSION.fullmatch(self.location_code):
+            return identifiers.sgln_dl(self.organisation_gln, self.location_code)
         return f"urn:txng:loc:{quote(self.location_code, safe='')}"
 
 

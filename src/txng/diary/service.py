@@ -78,7 +78,8 @@ def options_for(session: Session, *, actor: Principal) -> act.Options:
     return act.Options(
         organisation=act.Party(org.id, org.name, org.gln, org.tax_code),
         facilities={
-            f.id: act.Place(f.id, f.name, f.kind, f.gln, f.location_code) for f in facilities
+            f.id: act.Place(f.id, f.name, f.kind, f.gln, f.location_code, org.gln)
+            for f in facilities
         },
         products={p.id: act.Item(p.id, p.name_vi, p.gtin) for p in products},
         lots={lot.key: lot for lot in lots},
