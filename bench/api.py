@@ -65,16 +65,22 @@ def _wait_until_up(proc: subprocess.Popen[bytes], base_url: str) -> None:
     raise RuntimeError(f"the benchmark server did not answer within {START_TIMEOUT_S:.0f} s")
 
 
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    pid: int
+
+
 @contextmanager
-def served(url: str, data_dir: Path) -> Iterator[str]:
-    """The app in a uvicorn subprocess (1 worker) on loopback; yields its base URL."""
+def server_process(url: str, data_dir: Path) -> Iterator[Server]:
+    """The app in a uvicorn subprocess (1 worker) on loopback: its base URL and process id."""
     port = _free_port()
     cmd = [sys.executable, "-m", "bench.server", url, str(data_dir), str(port)]
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT)  # noqa: S603
     try:
         base_url = f"http://127.0.0.1:{port}"
         _wait_until_up(proc, base_url)
-        yield base_url
+        yield Server(base_url, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -82,6 +88,13 @@ def served(url: str, data_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@contextmanager
+def served(url: str, data_dir: Path) -> Iterator[str]:
+    """The app in a uvicorn subprocess (1 worker) on loopback; yields its base URL."""
+    with server_process(url, data_dir) as server:
+        yield server.base_url
 
 
 def _timed(client: httpx.Client, path: str, count: int) -> Latency:

@@ -81,7 +81,7 @@ def scratch_database(backend: Backend, workdir: Path, tag: str) -> Iterator[str]
         _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
 
 
-def _tax_code() -> str:
+def tax_code() -> str:
     while True:
         try:
             return make_tax_code(f"24{next(_seq):07d}")
@@ -94,7 +94,7 @@ def organisation_input(name: str) -> OrganisationIn:
         {
             "kind": "cooperative",
             "name": name,
-            "tax_code": _tax_code(),
+            "tax_code": tax_code(),
             "sector": Sector.AGRICULTURE,
             "province_code": "24",
             "commune_code": LUC_NGAN,
