@@ -25,7 +25,10 @@ def pick_locale(request: Request) -> str:
     cookie = request.cookies.get(LANG_COOKIE)
     if cookie in i18n.LOCALES:
         return cookie
-    if request.url.path.startswith(("/api/", "/epcis")):
+    # Machines (the API, EPCIS, any client asking for JSON such as a resolver client) say
+    # their language in Accept-Language; people choose it with the switch (cookie).
+    wants_json = "json" in request.headers.get("accept", "")
+    if wants_json or request.url.path.startswith(("/api/", "/epcis")):
         return i18n.negotiate(request.headers.get("accept-language"))
     return i18n.DEFAULT_LOCALE
 

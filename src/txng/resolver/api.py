@@ -1,0 +1,176 @@
+"""The GS1 Digital Link resolver on our own domain, and its description file.
+
+``GET /01/{gtin}[/22/{cpv}][/10/{lot}][/21/{serial}]``, ``/00/{sscc}``, ``/414/{gln}[/254/{ext}]``:
+
+* malformed → 400 (problem JSON for API clients, the error page for browsers);
+* well-formed but nothing published under it → 404;
+* ``linkType=all`` (or ``linkset``), ``Accept: application/json`` or
+  ``application/linkset+json`` → the RFC 9264 linkset;
+* ``linkType=gs1:…`` → 307 to that link, 404 when the identifier has no such link;
+* otherwise the consumer page (Vietnamese by default, no JavaScript).
+
+The path is parsed from the raw request path, before percent-decoding, so that an encoded ``/``
+inside a lot cannot be mistaken for a separator and raw characters outside GS1's set are seen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from txng.errors import FieldError
+from txng.kit import i18n
+from txng.resolver import dl
+from txng.resolver import service as resolver_service
+from txng.resolver.service import LINKSET_TYPE, InvalidDigitalLink, Resolution
+from txng.web.deps import DB
+from txng.web.templating import render
+
+router = APIRouter(tags=["resolver"])
+
+# A resolver SHALL support CORS: anyone's scanner app may ask.
+_CORS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept, Accept-Language"}
+# Key qualifiers that may not start a path: answered with 400 instead of the router's 404.
+_MISPLACED = ("10", "21", "22", "235", "254")
+
+
+def base_url(request: Request) -> str:
+    configured: str = request.app.state.settings.public_base_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+def parse_request(request: Request, prefix: str = "") -> dl.DigitalLink:
+    """The Digital Link of the request (raw path after ``prefix``); 400 when malformed."""
+    raw = request.scope.get("raw_path") or request.url.path.encode("utf-8")
+    path = raw.decode("latin-1").split("?", 1)[0].removeprefix(prefix)
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    try:
+        return dl.parse(path, query)
+    except dl.DigitalLinkError as exc:
+        raise InvalidDigitalLink(
+            errors=[FieldError(exc.pointer, exc.message, exc.code, exc.params)]
+        ) from exc
+
+
+def _wants_linkset(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return LINKSET_TYPE in accept or ("json" in accept and "text/html" not in accept)
+
+
+def _answer(request: Request, found: Resolution, link: dl.DigitalLink) -> Response:
+    root = base_url(request)
+    locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
+    link_type = link.param("linkType")
+    headers = {
+        **_CORS,
+        "Link": f'<{root}{link.path}?linkType=all>; rel="linkset"; type="{LINKSET_TYPE}"',
+    }
+    if link_type in ("all", "linkset") or (link_type is None and _wants_linkset(request)):
+        body = resolver_service.linkset(found, root, locale=locale)
+        return JSONResponse(body, media_type=LINKSET_TYPE, headers=headers)
+    if link_type is not None:
+        target = resolver_service.find_link(found, root, link_type)
+        return RedirectResponse(target.href, status_code=307, headers=headers)
+    context: dict[str, Any] = {
+        "found": found,
+        "links": {item.rel: item for item in resolver_service.links(found, root)},
+    }
+    response = render(request, "resolver/product.html", context)
+    response.headers.update(headers)
+    return response
+
+
+def _resolve(request: Request, db: DB, prefix: str = "") -> Response:
+    link = parse_request(request, prefix)
+    found = resolver_service.resolve(db, link=link)
+    return _answer(request, found, link)
+
+
+@router.get(
+    "/01/{tail:path}",
+    summary="Resolve a GTIN Digital Link (with CPV, lot, serial)",
+)
+def resolve_gtin(request: Request, db: DB, tail: str) -> Response:
+    """The consumer page, the linkset or a redirect for a trade item, lot or serialised item."""
+    return _resolve(request, db)
+
+
+@router.get("/00/{tail:path}", summary="Resolve an SSCC Digital Link")
+def resolve_sscc(request: Request, db: DB, tail: str) -> Response:
+    """The consumer page, the linkset or a redirect for a logistic unit."""
+    return _resolve(request, db)
+
+
+@router.get(
+    "/414/{tail:path}",
+    summary="Resolve a GLN Digital Link (with extension)",
+)
+def resolve_gln(request: Request, db: DB, tail: str) -> Response:
+    """The page, the linkset or a redirect for a location."""
+    return _resolve(request, db)
+
+
+for _path, _endpoint in (
+    ("/01/{tail:path}", resolve_gtin),
+    ("/00/{tail:path}", resolve_sscc),
+    ("/414/{tail:path}", resolve_gln),
+):
+    router.add_api_route(_path, _endpoint, methods=["HEAD"], include_in_schema=False)
+
+for _ai in _MISPLACED:
+
+    @router.api_route(f"/{_ai}/{{tail:path}}", methods=["GET", "HEAD"], include_in_schema=False)
+    def misplaced_qualifier(request: Request, tail: str) -> Response:
+        parse_request(request)  # always raises: a key qualifier before the primary key
+        raise AssertionError  # pragma: no cover
+
+
+_PREFLIGHT = {
+    **_CORS,
+    "Allow": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+    "Access-Control-Allow-Headers": "Accept, Accept-Language",
+}
+
+for _key in ("01", "00", "414"):
+
+    @router.options(f"/{_key}/{{tail:path}}", include_in_schema=False)
+    def preflight(tail: str) -> Response:
+        """CORS preflight: scanner apps on other origins may ask the resolver."""
+        return Response(status_code=204, headers=_PREFLIGHT)
+
+
+@router.get("/.well-known/gs1resolver", summary="Resolver description (GS1 resolver standard)")
+def describe(request: Request) -> JSONResponse:
+    """What this resolver serves: its root, primary keys and link type vocabulary."""
+    name = f"TXNG {request.app.state.settings.province_name}"
+    return JSONResponse(resolver_service.description(base_url(request), name), headers=_CORS)
+
+
+@router.get(
+    "/api/resolver/recall-status/{tail:path}",
+    summary="Recall status of a published trade item or lot (gs1:recallStatus)",
+)
+def recall_status(request: Request, db: DB, tail: str) -> JSONResponse:
+    """Whether the item is recalled; always false until recalls of lots are recorded."""
+    link = parse_request(request, "/api/resolver/recall-status")
+    found = resolver_service.resolve(db, link=link)
+    body = {"anchor": base_url(request) + found.link.path, "recalled": False}
+    return JSONResponse(body, headers=_CORS)
+
+
+@router.get(
+    "/api/resolver/certification-info/{tail:path}",
+    summary="Standards of a published product (gs1:certificationInfo)",
+)
+def certification_info(request: Request, db: DB, tail: str) -> JSONResponse:
+    """The standards the published product declares."""
+    link = parse_request(request, "/api/resolver/certification-info")
+    found = resolver_service.resolve(db, link=link)
+    body = {
+        "anchor": base_url(request) + found.link.path,
+        "standards": found.product.get("standards") or [],
+    }
+    return JSONResponse(body, headers=_CORS)
