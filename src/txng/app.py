@@ -46,14 +46,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from txng.diary import pages as diary_pages
     from txng.epcis import api as epcis_api
     from txng.onboarding import pages as onboarding_pages
+    from txng.portal import pages as portal_pages
     from txng.registry import api as registry_api
     from txng.registry import pages as registry_pages
+    from txng.resolver import api as resolver_api
     from txng.review import api as review_api
     from txng.review import pages as review_pages
     from txng.trace import api as trace_api
     from txng.trace import pages as trace_pages
     from txng.web import pages as web_pages
 
+    app.include_router(portal_pages.router)  # before web_pages: the public portal answers /
     app.include_router(web_pages.router)
     app.include_router(accounts_pages.router)
     app.include_router(registry_pages.router)
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(onboarding_pages.router)
     app.include_router(review_api.router)
     app.include_router(review_pages.router)
+    app.include_router(resolver_api.router)
     static_dir = resources.files("txng") / "static"
     # Swagger UI's files come with the fastapi-offline package: no CDN at run time.
     swagger_dir = resources.files("fastapi_offline") / "static"

@@ -10,27 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import factories as f
 from txng.accounts.roles import Role
-from txng.diary import pages as diary_pages
 from txng.kit import i18n
 from txng.kit.i18n import DISPLAY_TZ
 from txng.models import CaptureJob, EpcisEvent, Facility, Organisation, Product
 from txng.registry import service as registry_service
 from txng.registry.schemas import FacilityIn
-
-
-@pytest.fixture(autouse=True)
-def _diary_routes(app: FastAPI) -> None:
-    """The diary's router, until app.py includes it."""
-    if not any(getattr(route, "path", "") == "/my/diary" for route in app.routes):
-        app.include_router(diary_pages.router)
 
 
 def vi(message: str, **params: object) -> str:

@@ -7,25 +7,16 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import factories as f
-from txng.diary import pages as diary_pages
 from txng.kit import i18n
 from txng.models import EpcisEvent
 from txng.registry import service as registry_service
 from txng.registry.schemas import FacilityIn
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(autouse=True)
-def _diary_routes(app: FastAPI) -> None:
-    """The diary's router, until app.py includes it."""
-    if not any(getattr(route, "path", "") == "/my/diary" for route in app.routes):
-        app.include_router(diary_pages.router)
 
 
 def vi(message: str) -> str:

@@ -18,19 +18,11 @@ from sqlalchemy.orm import Session
 
 from txng.app import create_app
 from txng.config import Settings
-from txng.onboarding import pages as onboarding_pages
-
-
-def with_onboarding(application: FastAPI) -> FastAPI:
-    """Mount the onboarding pages unless the composition root already does."""
-    if not any(getattr(r, "path", None) == "/register" for r in application.routes):
-        application.include_router(onboarding_pages.router)
-    return application
 
 
 @pytest.fixture
 def app(settings: Settings, db_session: Session) -> Iterator[FastAPI]:
-    application = with_onboarding(create_app(settings))
+    application = create_app(settings)
     yield application
     application.state.engine.dispose()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from lxml import html
 from sqlalchemy.orm import Session
@@ -11,15 +9,6 @@ from tests.trace import chains
 
 import factories as f
 from txng.accounts.roles import Role
-from txng.trace import pages as trace_pages
-
-
-@pytest.fixture
-def app(app: FastAPI) -> FastAPI:
-    """The application with the trace page (until app.py includes it)."""
-    if not any(getattr(route, "path", "") == "/trace" for route in app.routes):
-        app.include_router(trace_pages.router)
-    return app
 
 
 def test_an_inspector_sees_the_lychee_box_graph_and_timeline(

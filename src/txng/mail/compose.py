@@ -15,7 +15,6 @@ from jinja2 import Environment, PackageLoader
 
 from txng.kit import i18n
 
-
 # Python's header folding loses the space between an encoded word and a plain word when it
 # folds a long non-ASCII subject ("đã được" arrives as "đãđược"); one unfolded encoded word
 # per header avoids that, and mail software accepts the longer line.

@@ -7,8 +7,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import text
 
 from txng.kit import i18n
-from txng.web.deps import DB, LANG_COOKIE, MaybeCaller
-from txng.web.templating import render
+from txng.web.deps import DB, LANG_COOKIE
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,8 +39,3 @@ def switch_language(code: str, request: Request, next: str | None = None) -> Res
             secure=request.app.state.settings.cookie_secure,
         )
     return response
-
-
-@router.get("/")
-def home(request: Request, caller: MaybeCaller) -> Response:
-    return render(request, "home.html", {})
