@@ -15,6 +15,14 @@ from txng.models.registry import (
     StoredFile,
 )
 from txng.models.review import ReviewComment, ReviewItem, ReviewPolicy
+from txng.models.stamps import (
+    ProblemReport,
+    Recall,
+    RecallTarget,
+    Stamp,
+    StampRequest,
+    StampScan,
+)
 
 __all__ = [
     "ApiKey",
@@ -27,14 +35,20 @@ __all__ = [
     "Facility",
     "NamedQuery",
     "Organisation",
+    "ProblemReport",
     "Product",
     "ProductCategory",
     "ProductCertification",
     "ProductImage",
+    "Recall",
+    "RecallTarget",
     "Registration",
     "ReviewComment",
     "ReviewItem",
     "ReviewPolicy",
+    "Stamp",
+    "StampRequest",
+    "StampScan",
     "StoredFile",
     "User",
     "WebSession",

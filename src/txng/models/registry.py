@@ -132,6 +132,8 @@ class Product(TimestampMixin, Base):
     ocop_stars: Mapped[int | None] = mapped_column(Integer)
     geographical_indication: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # How many sold units one stamp covers: a lot carries at most quantity / units_per_stamp stamps.
+    units_per_stamp: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ProductCertification(Base):
