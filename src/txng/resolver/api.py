@@ -15,18 +15,16 @@ inside a lot cannot be mistaken for a separator and raw characters outside GS1's
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from txng.errors import FieldError
 from txng.kit import i18n
-from txng.resolver import dl
+from txng.resolver import dl, links, pages
 from txng.resolver import service as resolver_service
-from txng.resolver.service import LINKSET_TYPE, InvalidDigitalLink, Resolution
+from txng.resolver.links import LINKSET_TYPE
+from txng.resolver.service import InvalidDigitalLink, NotResolved, Resolution
 from txng.web.deps import DB
-from txng.web.templating import render
 
 router = APIRouter(tags=["resolver"])
 
@@ -36,9 +34,7 @@ _CORS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept, Accept-Language"}
 _MISPLACED = ("10", "21", "22", "235", "254")
 
 
-def base_url(request: Request) -> str:
-    configured: str = request.app.state.settings.public_base_url
-    return (configured or str(request.base_url)).rstrip("/")
+base_url = pages.base_url
 
 
 def parse_request(request: Request, prefix: str = "") -> dl.DigitalLink:
@@ -59,7 +55,13 @@ def _wants_linkset(request: Request) -> bool:
     return LINKSET_TYPE in accept or ("json" in accept and "text/html" not in accept)
 
 
-def _answer(request: Request, found: Resolution, link: dl.DigitalLink) -> Response:
+def _answer(
+    request: Request,
+    db: DB,
+    found: Resolution,
+    link: dl.DigitalLink,
+    background: BackgroundTasks | None,
+) -> Response:
     root = base_url(request)
     locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
     link_type = link.param("linkType")
@@ -68,33 +70,41 @@ def _answer(request: Request, found: Resolution, link: dl.DigitalLink) -> Respon
         "Link": f'<{root}{link.path}?linkType=all>; rel="linkset"; type="{LINKSET_TYPE}"',
     }
     if link_type in ("all", "linkset") or (link_type is None and _wants_linkset(request)):
-        body = resolver_service.linkset(found, root, locale=locale)
+        body = links.linkset(found, root, locale=locale)
         return JSONResponse(body, media_type=LINKSET_TYPE, headers=headers)
     if link_type is not None:
-        target = resolver_service.find_link(found, root, link_type)
+        target = links.find_link(found, root, link_type)
         return RedirectResponse(target.href, status_code=307, headers=headers)
-    context: dict[str, Any] = {
-        "found": found,
-        "links": {item.rel: item for item in resolver_service.links(found, root)},
-    }
-    response = render(request, "resolver/product.html", context)
+    response = pages.consumer_page(request, db, found, context={}, background=background)
     response.headers.update(headers)
     return response
 
 
-def _resolve(request: Request, db: DB, prefix: str = "") -> Response:
+def _resolve(
+    request: Request, db: DB, prefix: str = "", background: BackgroundTasks | None = None
+) -> Response:
     link = parse_request(request, prefix)
-    found = resolver_service.resolve(db, link=link)
-    return _answer(request, found, link)
+    for_people = link.param("linkType") is None and not _wants_linkset(request)
+    try:
+        found = resolver_service.resolve(
+            db, link=link, cache=pages.published_cache(request) if for_people else None
+        )
+    except NotResolved:
+        # A serialised code that resolves to nothing is what a copied or invented stamp looks
+        # like: people get a page that says so loudly; machines get the problem JSON.
+        if link.qualifier("21") is None or not for_people:
+            raise
+        return pages.unknown_page(request, link)
+    return _answer(request, db, found, link, background)
 
 
 @router.get(
     "/01/{tail:path}",
     summary="Resolve a GTIN Digital Link (with CPV, lot, serial)",
 )
-def resolve_gtin(request: Request, db: DB, tail: str) -> Response:
+def resolve_gtin(request: Request, db: DB, tail: str, background: BackgroundTasks) -> Response:
     """The consumer page, the linkset or a redirect for a trade item, lot or serialised item."""
-    return _resolve(request, db)
+    return _resolve(request, db, background=background)
 
 
 @router.get("/00/{tail:path}", summary="Resolve an SSCC Digital Link")
@@ -146,7 +156,7 @@ for _key in ("01", "00", "414"):
 def describe(request: Request) -> JSONResponse:
     """What this resolver serves: its root, primary keys and link type vocabulary."""
     name = f"TXNG {request.app.state.settings.province_name}"
-    return JSONResponse(resolver_service.description(base_url(request), name), headers=_CORS)
+    return JSONResponse(links.description(base_url(request), name), headers=_CORS)
 
 
 @router.get(
@@ -154,10 +164,23 @@ def describe(request: Request) -> JSONResponse:
     summary="Recall status of a published trade item or lot (gs1:recallStatus)",
 )
 def recall_status(request: Request, db: DB, tail: str) -> JSONResponse:
-    """Whether the item is recalled; always false until recalls of lots are recorded."""
+    """Whether the item or its lot is under an active recall, with the recalls' details."""
     link = parse_request(request, "/api/resolver/recall-status")
     found = resolver_service.resolve(db, link=link)
-    body = {"anchor": base_url(request) + found.link.path, "recalled": False}
+    locale = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
+    body = {
+        "anchor": base_url(request) + found.link.path,
+        "recalled": found.recalled,
+        "recalls": [
+            {
+                "reason": r.reason,
+                "severity": r.severity,
+                "instructions": r.instructions(locale),
+                "issuedAt": r.issued_at.isoformat(),
+            }
+            for r in found.recalls
+        ],
+    }
     return JSONResponse(body, headers=_CORS)
 
 

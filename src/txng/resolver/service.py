@@ -7,8 +7,9 @@ numbers are not vouched for — a counterfeiter's invented lot must not resolve 
   lookup): a product with that GTIN has a published version;
 * ``/01/{gtin}/10/{lot}``: the product is published **and** a published event names the lot
   (its canonical lgtin Digital Link in ``epcis_event_ident``, any role);
-* ``/01/{gtin}/21/{serial}`` (with or without lot): the product is published and a published event
-  names the item (sgtin). Stamps will add their own serials later;
+* ``/01/{gtin}/21/{serial}`` (with or without lot): the product is published and either a stamp
+  with that serial was issued (a lot in the link must then be the stamp's lot, when it has one)
+  or a published event names the item (sgtin). Otherwise the code is *unknown* (a possible copy);
 * ``/00/{sscc}``: a published event names the logistic unit;
 * ``/414/{gln}[/254/{ext}]``: an organisation or facility with that GLN has a published version.
 
@@ -18,24 +19,29 @@ from the current row, which may hold unpublished edits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
-from urllib.parse import quote, urlencode
+from typing import Any, Final, Protocol
 
 from sqlalchemy.orm import Session
 
 from txng.diary import activities
+from txng.epcis import identifiers
 from txng.errors import N_, NotFound, TxngError
-from txng.kit import i18n
 from txng.models import EpcisEvent
+from txng.recalls import repository as recalls_repository
 from txng.resolver import repository
 from txng.resolver.dl import DigitalLink
 from txng.review import service as review_service
+from txng.trace import engine as trace_engine
 from txng.trace import scope
+from txng.trace.graph import BACKWARD
 
+log = logging.getLogger("txng.resolver")
 GS1_VOC: Final = "https://gs1.org/voc/"
+JOURNEY_DEPTH: Final = 6  # transformations and aggregations followed upstream of a lot
 LINKSET_TYPE: Final = "application/linkset+json"
 
 # Business steps of CBV 2.0 that our events use, for the consumer page.
@@ -61,9 +67,11 @@ class NotResolved(NotFound):
     default_message = N_("Nothing is published under this identifier")
 
 
-class NoSuchLinkType(NotFound):
-    type_slug = "no-such-link-type"
-    default_message = N_("This identifier has no link of the requested type")
+class UnknownCode(NotResolved):
+    """A serial we never issued nor saw: the consumer page warns of a possible counterfeit."""
+
+    type_slug = "unknown-code"
+    default_message = N_("Unknown code: this code was not issued by the traceability system")
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,37 @@ class EventLine:
     time: datetime
     step: str  # a msgid, or the raw bizStep when we have no label for it
     place: str | None
+    recorded: datetime | None = None  # recordTime: when it was entered in the system
+
+    @property
+    def days_late(self) -> int:
+        """Whole days between the event and its recording (0: recorded at the time)."""
+        if self.recorded is None:
+            return 0
+        return max(0, (self.recorded - self.time).days)
+
+
+@dataclass(frozen=True)
+class StampInfo:
+    id: int
+    serial: str
+    short_code: str
+    lot: str | None
+    status: str  # issued | active | deactivated | lost | suspended
+    status_reason: str | None
+    activated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RecallInfo:
+    reason: str
+    severity: str
+    instructions_vi: str
+    instructions_en: str
+    issued_at: datetime
+
+    def instructions(self, locale: str) -> str:
+        return (self.instructions_en if locale == "en" else "") or self.instructions_vi
 
 
 @dataclass(frozen=True)
@@ -87,20 +126,43 @@ class Resolution:
     producer_address: str | None = None
     place_name: str | None = None
     events: tuple[EventLine, ...] = ()
+    organisation_id: int | None = None
+    product_suspended: bool = False
+    organisation_suspended: bool = False
+    stamp: StampInfo | None = None
+    recalls: tuple[RecallInfo, ...] = ()
 
     @property
     def lot(self) -> str | None:
+        if self.stamp is not None and self.stamp.lot:
+            return self.stamp.lot
         return self.link.qualifier("10")
+
+    @property
+    def recalled(self) -> bool:
+        return bool(self.recalls)
+
+    @property
+    def produced_at(self) -> datetime | None:
+        """The first event of the lot or item, else the stamp's activation: shelf life starts."""
+        if self.events:
+            return self.events[0].time
+        return self.stamp.activated_at if self.stamp else None
 
     @property
     def serial(self) -> str | None:
         return self.link.qualifier("21")
 
 
-def resolve(session: Session, *, link: DigitalLink) -> Resolution:
-    """What is published under ``link``; NotResolved (404) when nothing is."""
+def resolve(
+    session: Session, *, link: DigitalLink, cache: PublishedCache | None = None
+) -> Resolution:
+    """What is published under ``link``; NotResolved (404) when nothing is.
+
+    With a ``cache``, a product's and lot's published facts may be a few seconds old; the stamp,
+    the item's own events and the recalls are always read fresh."""
     if link.key_ai == "01":
-        return _trade_item(session, link)
+        return _trade_item(session, link, cache)
     if link.key_ai == "00":
         events = repository.published_events_naming(session, link.ident)
         if not events:
@@ -109,28 +171,129 @@ def resolve(session: Session, *, link: DigitalLink) -> Resolution:
     return _location(session, link)
 
 
-def _trade_item(session: Session, link: DigitalLink) -> Resolution:
-    product = repository.product_by_gtin(session, link.key)
+@dataclass(frozen=True)
+class Published:
+    """What is published about a product and one of its lots (cacheable for a few seconds)."""
+
+    product_id: int
+    organisation_id: int
+    snapshot: Mapping[str, Any]
+    producer_name: str | None
+    producer_address: str | None
+    product_suspended: bool
+    organisation_suspended: bool
+    lot_events: tuple[EventLine, ...]
+
+
+def published(session: Session, *, gtin: str, lot: str | None) -> Published | None:
+    """The published product with this GTIN and the published events of ``lot``; None if none."""
+    product = repository.product_by_gtin(session, gtin)
     if product is None:
-        raise NotResolved()
-    published = review_service.public_version(session, entity_type="product", entity_id=product.id)
-    if published is None:
-        raise NotResolved()
-    kind = "item" if link.qualifier("21") else "lot" if link.qualifier("10") else "product"
-    events: list[EpcisEvent] = []
-    if kind != "product":
-        events = repository.published_events_naming(session, link.ident)
-        if not events:
-            raise NotResolved()
+        return None
+    version = review_service.public_version(session, entity_type="product", entity_id=product.id)
+    if version is None:
+        return None
     name, address = _producer(session, product.organisation_id)
+    org = repository.organisation(session, product.organisation_id)
+    events: list[EpcisEvent] = []
+    if lot is not None:
+        lgtin = identifiers.lgtin_dl(gtin, lot)
+        events = repository.published_events_naming(session, lgtin)
+        if events:  # one step back and further: the harvest lot a packed lot was made from
+            upstream = _upstream_event_ids(session, lgtin) - {e.id for e in events}
+            found = events + repository.published_events_by_id(session, upstream)
+            events = sorted(found, key=lambda e: (e.event_time, e.id))[: repository.MAX_EVENTS]
+    return Published(
+        product.id,
+        product.organisation_id,
+        version.snapshot,
+        name,
+        address,
+        product.status == "suspended",
+        org is not None and org.status == "suspended",
+        _lines(session, events),
+    )
+
+
+def _upstream_event_ids(session: Session, lgtin: str) -> set[int]:
+    """Published events upstream of a lot (backward trace as the public sees it)."""
+    try:
+        found = trace_engine.trace(
+            session, None, lgtin, direction=BACKWARD, max_depth=JOURNEY_DEPTH, keep_edges=False
+        )
+    except Exception:  # the journey is a bonus: the page must show even if tracing fails
+        log.exception("backward trace of %s failed", lgtin)
+        return set()
+    return set(found.events)
+
+
+class PublishedCache(Protocol):
+    def get_or_make(
+        self, key: Hashable, make: Callable[[], Published | None]
+    ) -> Published | None: ...
+
+
+def _trade_item(session: Session, link: DigitalLink, cache: PublishedCache | None) -> Resolution:
+    serial, lot = link.qualifier("21"), link.qualifier("10")
+    stamp = _stamp(session, link.key, serial, lot) if serial is not None else None
+    lot = (stamp.lot if stamp else None) or lot
+    if cache is None:
+        pub = published(session, gtin=link.key, lot=lot)
+    else:
+        pub = cache.get_or_make(
+            ("published", link.key, lot), lambda: published(session, gtin=link.key, lot=lot)
+        )
+    if pub is None:
+        raise UnknownCode() if serial and stamp is None else NotResolved()
+    kind = "item" if serial else "lot" if lot else "product"
+    idents: list[str] = []
+    events = pub.lot_events if kind != "product" else ()
+    if serial is not None:
+        sgtin = identifiers.sgtin_dl(link.key, serial)
+        idents.append(sgtin)
+        if stamp is None:  # no stamp of ours: known only if a published event names the item
+            events = _lines(session, repository.published_events_naming(session, link.ident))
+            if not events:
+                raise UnknownCode()
+        else:  # the item's own events (its stamp's activation, a unit shipped on its own)
+            own = _lines(session, repository.published_events_naming(session, sgtin))
+            events = tuple(sorted(set(events) | set(own), key=lambda e: (e.time, e.step)))
+    elif kind == "lot" and not events:
+        raise NotResolved()
+    if lot is not None:
+        idents.append(identifiers.lgtin_dl(link.key, lot))
     return Resolution(
         link,
         kind,
-        product_id=product.id,
-        product=published.snapshot,
-        producer_name=name,
-        producer_address=address,
-        events=_lines(session, events),
+        product_id=pub.product_id,
+        product=pub.snapshot,
+        producer_name=pub.producer_name,
+        producer_address=pub.producer_address,
+        events=events,
+        organisation_id=pub.organisation_id,
+        product_suspended=pub.product_suspended,
+        organisation_suspended=pub.organisation_suspended,
+        stamp=stamp,
+        recalls=_recalls(session, idents),
+    )
+
+
+def _stamp(session: Session, gtin: str, serial: str, lot: str | None) -> StampInfo | None:
+    """The issued stamp; UnknownCode when the link names another lot than the stamp's."""
+    row = repository.stamp(session, gtin, serial)
+    if row is None:
+        return None
+    if lot is not None and row.lot and row.lot != lot:
+        raise UnknownCode()
+    return StampInfo(
+        row.id, row.serial, row.short_code, row.lot, row.status, row.status_reason, row.activated_at
+    )
+
+
+def _recalls(session: Session, idents: list[str]) -> tuple[RecallInfo, ...]:
+    return tuple(
+        RecallInfo(r.reason, r.severity, r.instructions_vi, r.instructions_en, r.issued_at)
+        for r in recalls_repository.recalls_affecting(session, idents)
     )
 
 
@@ -174,13 +337,22 @@ def _location(session: Session, link: DigitalLink) -> Resolution:
 
 
 def _lines(session: Session, events: list[EpcisEvent]) -> tuple[EventLine, ...]:
+    if not events:
+        return ()
     where = {e.biz_location or e.read_point for e in events} - {None}
     places = scope.resolve_places(session, [w for w in where if w])
     lines = []
     for event in events:
         location = event.biz_location or event.read_point
         place = places.get(location) if location else None
-        lines.append(EventLine(event.event_time, step_label(event), place.name if place else None))
+        lines.append(
+            EventLine(
+                event.event_time,
+                step_label(event),
+                place.name if place else None,
+                event.record_time,
+            )
+        )
     return tuple(lines)
 
 
@@ -190,111 +362,3 @@ def step_label(event: EpcisEvent) -> str:
         return activity.label
     step = (event.biz_step or "").rsplit("BizStep-", 1)[-1].rsplit(":", 1)[-1]
     return STEP_LABELS.get(step, step or N_("Event"))
-
-
-# links -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Link:
-    rel: str  # compact GS1 link type, e.g. gs1:pip
-    href: str
-    title: str
-    type: str
-
-
-def links(resolution: Resolution, base_url: str) -> list[Link]:
-    """Our own pages and APIs about the resolved thing, by GS1 link type."""
-    link = resolution.link
-    ident = quote(link.ident, safe="")
-    out: list[Link] = []
-    if resolution.product_id is not None:
-        out.append(
-            Link(
-                "gs1:pip",
-                f"{base_url}/san-pham/{resolution.product_id}",
-                N_("Product information"),
-                "text/html",
-            )
-        )
-    if resolution.kind in ("lot", "item", "logistic_unit"):
-        out.append(
-            Link("gs1:traceability", f"{base_url}/trace?id={ident}", N_("Trace"), "text/html")
-        )
-        match = {"lot": "MATCH_epcClass", "item": "MATCH_epc"}.get(resolution.kind, "MATCH_anyEPC")
-        out.append(
-            Link(
-                "gs1:epcis",
-                f"{base_url}/epcis/events?{urlencode({match: link.ident})}",
-                N_("EPCIS events"),
-                "application/ld+json",
-            )
-        )
-    if resolution.product_id is not None:
-        tail = link.path
-        out.append(
-            Link(
-                "gs1:certificationInfo",
-                f"{base_url}/api/resolver/certification-info{tail}",
-                N_("Certifications and standards"),
-                "application/json",
-            )
-        )
-        out.append(
-            Link(
-                "gs1:recallStatus",
-                f"{base_url}/api/resolver/recall-status{tail}",
-                N_("Recall status"),
-                "application/json",
-            )
-        )
-    if out:
-        first = out[0]
-        out.insert(0, Link("gs1:defaultLink", first.href, first.title, first.type))
-    return out
-
-
-def find_link(resolution: Resolution, base_url: str, link_type: str) -> Link:
-    """The link of one type (compact ``gs1:epcis`` or full ``https://gs1.org/voc/epcis``)."""
-    wanted = (
-        "gs1:" + link_type.removeprefix(GS1_VOC) if link_type.startswith(GS1_VOC) else link_type
-    )
-    for candidate in links(resolution, base_url):
-        if candidate.rel == wanted:
-            return candidate
-    raise NoSuchLinkType()
-
-
-def linkset(
-    resolution: Resolution, base_url: str, *, locale: str = i18n.DEFAULT_LOCALE
-) -> dict[str, Any]:
-    """The RFC 9264 linkset: anchor = the canonical Digital Link on our domain."""
-    context: dict[str, Any] = {"anchor": base_url + resolution.link.path}
-    for item in links(resolution, base_url):
-        target = {
-            "href": item.href,
-            "title": i18n.gettext(locale, item.title),
-            "type": item.type,
-            "hreflang": [locale],
-        }
-        context.setdefault(GS1_VOC + item.rel.removeprefix("gs1:"), []).append(target)
-    return {"linkset": [context]}
-
-
-def description(base_url: str, name: str) -> dict[str, Any]:
-    """The resolver description file served at ``/.well-known/gs1resolver``."""
-    return {
-        "name": name,
-        "resolverRoot": base_url,
-        "supportedPrimaryKeys": ["01", "00", "414"],
-        "supportedLinkType": [
-            {
-                "namespace": GS1_VOC,
-                "prefix": "gs1:",
-                "profile": "https://gs1.org/voc/?show=linktypes",
-            }
-        ],
-        "linkTypeDefaultCanBeLinkset": True,
-        "supportedContextValuesEnumerated": [],
-        "supportedContextValuesExternal": [],
-    }

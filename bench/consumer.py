@@ -1,0 +1,363 @@
+"""Benchmark: the consumer page of a stamp under 64 concurrent connections, beside /healthz.
+
+The app runs in uvicorn with two workers on 127.0.0.1 (a subprocess, behind X-Forwarded-For as
+behind a reverse proxy, so every request is a new visitor and logs a scan). A small asyncio
+HTTP/1.1 client keeps 64 keep-alive connections busy for a fixed time per endpoint: first the
+bare JSON endpoint `/healthz` (`SELECT 1`), then stamp pages chosen at random among the seeded
+stamps, with scan logging on. Latency is per request (send → whole body read).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+
+from bench.world import ADMIN, LUC_NGAN, organisation_input, product_inputs
+from txng.accounts.roles import Principal, Role, Sector
+from txng.db import make_engine, make_sessionmaker, session_scope
+from txng.epcis import capture as capture_service
+from txng.epcis import identifiers
+from txng.kit.gs1 import with_check_digit
+from txng.models import EpcisEvent
+from txng.models.stamps import Stamp, StampRequest, StampScan
+from txng.registry import service as registry_service
+from txng.registry.schemas import FacilityIn
+from txng.review import service as review_service
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+HEALTH_PATH = "/healthz"
+CONNECTIONS = 64
+WORKERS = 2
+LOT = "VT-BENCH"
+START_TIMEOUT_S = 60.0
+USER_AGENT = "Mozilla/5.0 (Linux; Android 10; K) Chrome/120 Mobile"  # a phone, not a bot
+TARGET_RATIO = 0.60
+TARGET_P99_MS = 100.0
+REVIEWER = Principal(role=Role.SECTOR_REVIEWER, label="bench", sector=Sector.AGRICULTURE)
+
+
+@dataclass(frozen=True)
+class Load:
+    requests: int
+    errors: int
+    per_s: float
+    p50_ms: float
+    p99_ms: float
+
+
+@dataclass(frozen=True)
+class ConsumerResult:
+    database: str
+    connections: int
+    workers: int
+    seconds: float
+    stamps: int
+    bare: Load
+    page: Load
+    scans_logged: int
+
+    @property
+    def ratio(self) -> float:
+        return self.page.per_s / self.bare.per_s if self.bare.per_s else 0.0
+
+
+def seed_consumer_world(url: str, stamps: int) -> list[str]:
+    """A published cooperative, farm, product and lot (packed, shipped) with active stamps."""
+    engine = make_engine(url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as db:
+            org = registry_service.register_organisation(
+                db, actor=ADMIN, data=organisation_input("HTX Vải thiều Thanh Hà")
+            )
+            owner = Principal(role=Role.ENTERPRISE_ADMIN, label="bench", organisation_id=org.id)
+            gln = with_check_digit("893000100001")
+            facility = registry_service.create_facility(
+                db,
+                actor=ADMIN,
+                organisation_id=org.id,
+                data=FacilityIn.model_validate(
+                    {
+                        "kind": "farm",
+                        "name": "Vườn vải Thanh Hà",
+                        "gln": gln,
+                        "province_code": "24",
+                        "commune_code": LUC_NGAN,
+                    }
+                ),
+            )
+            product = registry_service.create_product(
+                db, actor=ADMIN, organisation_id=org.id, data=product_inputs(1)[0]
+            )
+            for item in (
+                review_service.submit_product(db, actor=owner, product_id=product.id),
+                review_service.submit_organisation(db, actor=owner, organisation_id=org.id),
+                review_service.submit_facility(db, actor=owner, facility_id=facility.id),
+            ):
+                review_service.approve(db, actor=REVIEWER, item_id=item.id)
+            site = {"id": f"https://id.gs1.org/414/{gln}"}
+            lot = identifiers.lgtin_dl(product.gtin, LOT)
+            events = [
+                {
+                    "type": "ObjectEvent",
+                    "action": "OBSERVE",
+                    "eventTime": f"2026-06-{10 + i:02d}T07:30:00.000+07:00",
+                    "eventTimeZoneOffset": "+07:00",
+                    "bizStep": step,
+                    "readPoint": site,
+                    "bizLocation": site,
+                    "quantityList": [{"epcClass": lot, "quantity": 100, "uom": "KGM"}],
+                }
+                for i, step in enumerate(("commissioning", "packing", "shipping"))
+            ]
+            document = {
+                "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                "type": "EPCISDocument",
+                "schemaVersion": "2.0",
+                "creationDate": "2026-06-30T08:00:00.000+07:00",
+                "epcisBody": {"eventList": events},
+            }
+            outcome = capture_service.capture(db, owner, document)
+            db.execute(
+                update(EpcisEvent)
+                .where(EpcisEvent.capture_job_id == outcome.job.id)
+                .values(published_at=datetime.now(UTC))
+            )
+            request = StampRequest(
+                organisation_id=org.id,
+                product_id=product.id,
+                lot=LOT,
+                quantity=stamps,
+                label_template="a4-3x8",
+                state="issued",
+            )
+            db.add(request)
+            db.flush()
+            serials = [secrets.token_hex(6).upper() for _ in range(stamps)]
+            db.add_all(
+                Stamp(
+                    request_id=request.id,
+                    organisation_id=org.id,
+                    product_id=product.id,
+                    gtin=product.gtin,
+                    serial=serial,
+                    short_code=f"B{i:08d}",
+                    lot=LOT,
+                    status="active",
+                    activated_at=datetime.now(UTC),
+                )
+                for i, serial in enumerate(serials)
+            )
+            return [f"/01/{product.gtin}/10/{LOT}/21/{s}" for s in serials]
+    finally:
+        engine.dispose()
+
+
+def _count_scans(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.scalar(select(func.count()).select_from(StampScan)) or 0)
+    finally:
+        engine.dispose()
+
+
+# the load generator -------------------------------------------------------------------------
+
+
+async def _one_connection(
+    port: int, paths: list[str], html: bool, deadline: float, out: list[float], errors: list[int]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    accept = "text/html" if html else "application/json"
+    rnd = random.Random()
+    try:
+        while time.perf_counter() < deadline:
+            path = rnd.choice(paths)
+            ip = f"10.{rnd.randrange(256)}.{rnd.randrange(256)}.{rnd.randrange(1, 255)}"
+            request = (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {accept}\r\n"
+                f"X-Forwarded-For: {ip}\r\nUser-Agent: {USER_AGENT}\r\n\r\n"
+            )
+            t0 = time.perf_counter()
+            writer.write(request.encode())
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            out.append(time.perf_counter() - t0)
+            if status != 200:
+                errors.append(status)
+    finally:
+        writer.close()
+
+
+async def _load(port: int, paths: list[str], *, html: bool, seconds: float) -> Load:
+    latencies: list[float] = []
+    errors: list[int] = []
+    start = time.perf_counter()
+    deadline = start + seconds
+    await asyncio.gather(
+        *(
+            _one_connection(port, paths, html, deadline, latencies, errors)
+            for _ in range(CONNECTIONS)
+        )
+    )
+    elapsed = time.perf_counter() - start
+    cuts = statistics.quantiles(latencies, n=100)
+    return Load(
+        len(latencies),
+        len(errors),
+        len(latencies) / elapsed,
+        statistics.median(latencies) * 1000,
+        cuts[98] * 1000,
+    )
+
+
+# the server ---------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait(proc: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the benchmark server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the benchmark server did not start")
+
+
+@contextmanager
+def _served(url: str, data_dir: Path) -> Iterator[int]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "TXNG_DATABASE_URL": url,
+        "TXNG_DATA_DIR": str(data_dir),
+        "TXNG_SECRET_KEY": secrets.token_urlsafe(16),
+    }
+    cmd = [
+        sys.executable, "-m", "uvicorn", "txng.app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
+        "--log-level", "warning", "--no-access-log",
+        "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
+    ]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env)  # noqa: S603
+    try:
+        _wait(proc, port)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+def run_consumer(
+    database: str, url: str, data_dir: Path, *, stamps: int, seconds: float, warmup: float
+) -> ConsumerResult:
+    """Seed stamps, serve the app (2 workers), load /healthz then stamp pages for `seconds`."""
+    paths = seed_consumer_world(url, stamps)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with _served(url, data_dir) as port:
+        asyncio.run(_load(port, [HEALTH_PATH], html=False, seconds=warmup))
+        asyncio.run(_load(port, paths, html=True, seconds=warmup))
+        before = _count_scans(url)
+        bare = asyncio.run(_load(port, [HEALTH_PATH], html=False, seconds=seconds))
+        page = asyncio.run(_load(port, paths, html=True, seconds=seconds))
+        time.sleep(0.5)  # the last scans are written after their responses
+        logged = _count_scans(url) - before
+    return ConsumerResult(database, CONNECTIONS, WORKERS, seconds, stamps, bare, page, logged)
+
+
+def section(results: list[ConsumerResult]) -> str:
+    """The Markdown section of docs/BENCHMARKS.md."""
+    from bench.report import _met, _table
+
+    first = results[0]
+    intro = (
+        "## 6. Consumer page under load\n\n"
+        f"The app in uvicorn with {first.workers} workers on 127.0.0.1 (a subprocess, "
+        f"`--proxy-headers`); an asyncio HTTP/1.1 client in the benchmark process keeps "
+        f"{first.connections} keep-alive connections busy, {first.seconds:.0f} s per endpoint "
+        "after a warm-up. Figure: the consumer page of a stamp (`GET /01/{gtin}/10/{lot}/21/"
+        f"{{serial}}`, `Accept: text/html`), a random one of {first.stamps:,} active stamps of a "
+        "published product whose lot has 3 published events; every request comes from a new "
+        "`X-Forwarded-For` address, so it counts as a scan and is logged after its response, in "
+        "its own transaction. "
+        f"Baseline: the bare JSON endpoint `GET {HEALTH_PATH}` (`SELECT 1`) of the same server, "
+        "in the same run. Latency is per request, as the client sees it under that load; the "
+        "load generator shares the machine's 2 cores with the server.\n\n"
+    )
+    header = [
+        "database",
+        "baseline /healthz (req/s)",
+        "p50 ms",
+        "p99 ms",
+        "consumer page (pages/s)",
+        "p50 ms",
+        "p99 ms",
+        "ratio page / baseline",
+        "errors",
+        "scans logged",
+    ]
+    rows = [
+        [
+            r.database,
+            f"{r.bare.per_s:,.0f}",
+            f"{r.bare.p50_ms:.1f}",
+            f"{r.bare.p99_ms:.1f}",
+            f"{r.page.per_s:,.0f}",
+            f"{r.page.p50_ms:.1f}",
+            f"{r.page.p99_ms:.1f}",
+            f"{r.ratio:.2f}",
+            f"{r.bare.errors + r.page.errors}",
+            f"{r.scans_logged:,} of {r.page.requests:,}",
+        ]
+        for r in results
+    ]
+    lines = [
+        f"- {r.database}: ratio {r.ratio:.2f} (target ≥ {TARGET_RATIO:.2f}): "
+        f"{_met(r.ratio >= TARGET_RATIO)}; page p99 {r.page.p99_ms:.0f} ms (target < "
+        f"{TARGET_P99_MS:.0f} ms): {_met(r.page.p99_ms < TARGET_P99_MS)}."
+        for r in results
+    ]
+    note = (
+        "\nWith a closed loop of 64 connections, latency is concurrency divided by throughput "
+        "(Little's law): a p99 under 100 ms needs well over 640 answers/s, which on this shared "
+        "2-core machine even the bare endpoint does not reach, so compare the ratio first. "
+        "Each scan is one INSERT … SELECT that skips a reload by the same visitor. Per page the "
+        "server runs 7 SQL statements (stamp, the item's own events, recalls, 3 for the scan "
+        "history, the scan); the product's and lot's published facts come from a 10 s in-process "
+        "cache (`TXNG_CONSUMER_CACHE_SECONDS`). Profiled under this load, the rest of a page's "
+        "cost is the framework's per-request work and Jinja rendering, about 5–6 times that of "
+        "the bare endpoint.\n"
+    )
+    return intro + _table(header, rows) + "\nTargets:\n\n" + "\n".join(lines) + "\n" + note

@@ -1,0 +1,340 @@
+"""The consumer page of a scanned stamp (C6): verdict, facts, journey, location, report form.
+
+The page never waits for the scan log: the INSERT runs after the response (BackgroundTasks) in its
+own transaction, and a failure there is logged, never shown. HEAD requests, prefetches, link
+previews and crawlers are not counted as scans, nor are reloads of the page from itself (language
+switch, sharing a location, a report).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from txng.errors import ValidationFailed
+from txng.kit import i18n
+from txng.kit.adminunits import admin_units
+from txng.kit.ttlcache import TTLCache
+from txng.ledger import keys as ledger_keys
+from txng.ledger import service as ledger_service
+from txng.ledger.keys import Keyring
+from txng.resolver import dl, links
+from txng.resolver import repository as resolver_repository
+from txng.resolver import service as resolver_service
+from txng.resolver.service import NotResolved, Resolution, UnknownCode
+from txng.scans import service as scans_service
+from txng.scans import tasks as scans_tasks
+from txng.scans.schemas import CATEGORY_LABELS, LocationIn, ReportIn
+from txng.scans.verdict import RecallNotice, Rules, StampFacts, Verdict, judge
+from txng.web.deps import CSRF, DB, client_ip
+from txng.web.forms import field_messages, from_validation_error
+from txng.web.templating import render
+
+router = APIRouter(tags=["consumer"], include_in_schema=False)
+
+_BOTS: Final = re.compile(
+    r"bot|crawl|spider|slurp|facebookexternalhit|preview|headless|curl|wget", re.IGNORECASE
+)
+_NOT_COUNTED_PARAMS: Final = ("located", "reported")
+
+
+def base_url(request: Request) -> str:
+    configured: str = request.app.state.settings.public_base_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+@lru_cache(maxsize=4)
+def commune_options(province_code: str) -> Markup:
+    """The province's communes as ``<option>``s, built once: the page is rendered very often."""
+    return Markup("").join(
+        Markup('<option value="{}">{}</option>').format(c.code, c.name)
+        for c in admin_units().communes_of(province_code)
+    )
+
+
+def published_cache(request: Request) -> TTLCache[Any]:
+    """The process's cache of published facts for the consumer page (see consumer_cache_seconds)."""
+    state = request.app.state
+    cache: TTLCache[Any] | None = getattr(state, "consumer_cache", None)
+    if cache is None:
+        cache = TTLCache(state.settings.consumer_cache_seconds)
+        state.consumer_cache = cache
+    return cache
+
+
+def ledger_keyring(request: Request) -> Keyring:
+    """The ledger's keys of this app's settings, read from their files once."""
+    state = request.app.state
+    ring: Keyring | None = getattr(state, "ledger_keyring", None)
+    if ring is None:
+        ring = state.ledger_keyring = ledger_keys.load(state.settings)
+    return ring
+
+
+def seal_of_product(request: Request, db: Session, product_id: int | None) -> dict[str, Any] | None:
+    """The ledger seal of the product's published version, checked against today's rows.
+
+    Cached like the other published facts: a record changed behind the ledger's back shows as
+    tampered within ``consumer_cache_seconds``.
+    """
+    if product_id is None:
+        return None
+    seal: dict[str, Any] | None = published_cache(request).get_or_make(
+        ("seal", product_id),
+        lambda: ledger_service.seal_context(
+            db, kind="product", ref=str(product_id), keyring=ledger_keyring(request)
+        ),
+    )
+    return seal
+
+
+def visitor(request: Request) -> str:
+    """The salted hash of the caller's IP address (the salt is never stored with it)."""
+    state = request.app.state
+    salt: str | None = getattr(state, "scan_ip_salt", None)
+    if salt is None:
+        settings = state.settings
+        salt = settings.scan_ip_salt or f"scan:{settings.resolved_secret()}"
+        state.scan_ip_salt = salt
+    return scans_service.hash_ip(salt, client_ip(request))
+
+
+def counts_as_scan(request: Request) -> bool:
+    """A person opening the page, not a prefetch, a crawler or the page reloading itself."""
+    if request.method != "GET":
+        return False
+    headers = request.headers
+    purpose = (headers.get("purpose", "") + headers.get("sec-purpose", "")).lower()
+    if "prefetch" in purpose or "prerender" in purpose or headers.get("x-moz") == "prefetch":
+        return False
+    if _BOTS.search(headers.get("user-agent", "")):
+        return False
+    if any(name in request.query_params for name in _NOT_COUNTED_PARAMS):
+        return False
+    referer = headers.get("referer")
+    return not (referer and urlsplit(referer).path == request.url.path)
+
+
+def _rules(request: Request) -> Rules:
+    settings = request.app.state.settings
+    return Rules(settings.scan_suspicious_count, settings.scan_max_speed_kmh)
+
+
+def verdict_of(
+    request: Request, db: Session, found: Resolution, *, now: datetime
+) -> Verdict | None:
+    """The banner: for a stamp always; for other links only when something is wrong."""
+    locale = request.state.locale
+    recalls = tuple(
+        RecallNotice(r.reason, r.severity, r.instructions(locale), r.issued_at)
+        for r in found.recalls
+    )
+    facts = StampFacts(
+        product_suspended=found.product_suspended,
+        organisation_suspended=found.organisation_suspended,
+        recalls=recalls,
+        produced_at=found.produced_at,
+        shelf_life_days=found.product.get("shelf_life_days"),
+    )
+    stamp = found.stamp
+    if stamp is None:
+        verdict = judge(facts, now=now, rules=_rules(request))
+        return None if verdict.tone == "green" else verdict
+    history = scans_service.history(db, stamp_id=stamp.id, ip_hash=visitor(request), now=now)
+    facts = StampFacts(
+        status=stamp.status,
+        status_reason=stamp.status_reason,
+        product_suspended=found.product_suspended,
+        organisation_suspended=found.organisation_suspended,
+        recalls=recalls,
+        produced_at=found.produced_at,
+        shelf_life_days=found.product.get("shelf_life_days"),
+        scans_before=history.scans_before,
+        first_scan=history.first_scan,
+        located_scans=history.located,
+    )
+    return judge(facts, now=now, rules=_rules(request))
+
+
+def consumer_page(
+    request: Request,
+    db: Session,
+    found: Resolution,
+    *,
+    context: dict[str, Any],
+    background: BackgroundTasks | None = None,
+    status_code: int = 200,
+) -> Response:
+    """Render the consumer page; log the scan after the response when it counts as one."""
+    now = datetime.now(UTC)
+    verdict = verdict_of(request, db, found, now=now)
+    settings = request.app.state.settings
+    certifications = []
+    image_ids: list[int] = []
+    product_id = found.product_id
+    if product_id is not None:
+        today = i18n.today_local()
+        cache = published_cache(request)
+        certs = cache.get_or_make(
+            ("certifications", product_id),
+            lambda: [
+                (c.scheme, c.number, c.issuer, c.valid_from, c.valid_to)
+                for c in resolver_repository.certifications_of(db, product_id)
+            ],
+        )
+        certifications = [(*c, c[3] <= today <= c[4]) for c in certs]
+        image_ids = cache.get_or_make(
+            ("images", product_id), lambda: resolver_repository.image_ids_of(db, product_id)
+        )
+    ctx: dict[str, Any] = {
+        "found": found,
+        "links": {item.rel: item for item in links.links(found, base_url(request))},
+        "verdict": verdict,
+        "seal": seal_of_product(request, db, product_id),
+        "certifications": certifications,
+        "image_ids": image_ids,
+        "commune_options": commune_options(settings.province_code),
+        "categories": CATEGORY_LABELS,
+        "logo_url": settings.province_logo_url,
+        "located": "located" in request.query_params,
+        **context,
+    }
+    stamp = found.stamp
+    if stamp is not None and background is not None and counts_as_scan(request):
+        background.add_task(
+            scans_tasks.record_scan,
+            request.app.state.sessionmaker,
+            stamp_id=stamp.id,
+            ip_hash=visitor(request),
+            at=now,
+        )
+    return render(request, "resolver/product.html", ctx, status_code=status_code)
+
+
+def unknown_page(request: Request, link: dl.DigitalLink) -> Response:
+    """404 for a serial we never issued: it must stand out (a possible counterfeit)."""
+    verdict = judge(StampFacts(known=False), now=datetime.now(UTC), rules=_rules(request))
+    ctx = {"link": link, "verdict": verdict, "categories": CATEGORY_LABELS}
+    return render(request, "resolver/unknown.html", ctx, status_code=404)
+
+
+# the consumer's forms -------------------------------------------------------------------------
+
+
+def _link_of(value: object) -> dl.DigitalLink:
+    path = value if isinstance(value, str) else ""
+    path, _, query = path.partition("?")
+    try:
+        return dl.parse(path, query)
+    except dl.DigitalLinkError as exc:
+        raise NotResolved() from exc
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+@router.get("/tem/giao-dien.css")
+def theme(request: Request) -> Response:
+    """The province's colour for the consumer page (a stylesheet: inline styles are not allowed)."""
+    colour = request.app.state.settings.province_colour
+    css = f":root{{--brand:{colour};}}\n"
+    headers = {"Cache-Control": "public, max-age=3600"}
+    return Response(css, media_type="text/css", headers=headers)
+
+
+@router.post("/tem/vi-tri", dependencies=[CSRF])
+async def share_location(request: Request, db: DB) -> Response:
+    """The consumer agreed to share a coarse location for their scan."""
+    form = await request.form()
+    link = _link_of(form.get("link"))
+    found = resolver_service.resolve(db, link=link)
+    values = {
+        "commune_code": _text(form.get("commune_code")) or None,
+        "latitude": _text(form.get("latitude")) or None,
+        "longitude": _text(form.get("longitude")) or None,
+    }
+    try:
+        location = LocationIn.model_validate(values)
+        if found.stamp is not None:
+            scans_service.share_location(
+                db,
+                stamp_id=found.stamp.id,
+                ip_hash=visitor(request),
+                location=location,
+                now=datetime.now(UTC),
+            )
+    except (ValidationError, ValidationFailed) as exc:
+        failed = from_validation_error(exc) if isinstance(exc, ValidationError) else exc
+        errors = {
+            f"location_{k}": v for k, v in field_messages(request.state.locale, failed).items()
+        }
+        return consumer_page(request, db, found, context={"errors": errors}, status_code=422)
+    return RedirectResponse(f"{link.path}?located=1#scan", status_code=303)
+
+
+@router.post("/tem/bao-cao-van-de", dependencies=[CSRF])
+async def report_problem(request: Request, db: DB) -> Response:
+    """A consumer's problem report: a case for the authority (rate-limited per IP hash)."""
+    settings = request.app.state.settings
+    form = await request.form()
+    link = _link_of(form.get("link"))
+    try:
+        found: Resolution | None = resolver_service.resolve(db, link=link)
+    except UnknownCode:
+        found = None  # a report about a code we never issued is the most useful kind
+    values = {
+        "category": _text(form.get("category")),
+        "message": _text(form.get("message")),
+        "contact": _text(form.get("contact")),
+    }
+    upload = form.get("photo")
+    photo = None
+    try:
+        if upload is not None and not isinstance(upload, str) and upload.filename:
+            data = await upload.read(settings.max_image_bytes + 1)
+            photo = scans_service.Photo(data, upload.filename)
+    finally:
+        await form.close()
+    subject = scans_service.Subject(
+        link=link.path,
+        stamp_id=found.stamp.id if found and found.stamp else None,
+        organisation_id=found.organisation_id if found else None,
+        product_id=found.product_id if found else None,
+    )
+    try:
+        report = ReportIn.model_validate(values)
+        scans_service.report_problem(
+            db,
+            subject=subject,
+            report=report,
+            photo=photo,
+            ip_hash=visitor(request),
+            now=datetime.now(UTC),
+            per_hour=settings.problem_reports_per_hour,
+            media_dir=settings.media_dir,
+            max_photo_bytes=settings.max_image_bytes,
+        )
+    except (ValidationError, ValidationFailed) as exc:
+        db.rollback()
+        failed = from_validation_error(exc) if isinstance(exc, ValidationError) else exc
+        ctx = {"errors": field_messages(request.state.locale, failed), "form": values}
+        if found is None:
+            return _unknown_with(request, link, ctx)
+        return consumer_page(request, db, found, context=ctx, status_code=422)
+    return render(request, "resolver/report_sent.html", {"link": link}, status_code=201)
+
+
+def _unknown_with(request: Request, link: dl.DigitalLink, ctx: dict[str, Any]) -> Response:
+    verdict = judge(StampFacts(known=False), now=datetime.now(UTC), rules=_rules(request))
+    full = {"link": link, "verdict": verdict, "categories": CATEGORY_LABELS, **ctx}
+    return render(request, "resolver/unknown.html", full, status_code=422)

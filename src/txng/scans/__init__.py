@@ -1,0 +1,1 @@
+"""Scans of stamps, the authenticity verdict shown to consumers, and consumers' problem reports."""
