@@ -1,0 +1,1 @@
+"""Authority actions (C12): suspensions, reinstatements and lot recalls by enforcers."""
