@@ -19,8 +19,14 @@ from pathlib import Path
 from bench import chains, load, report
 from bench.api import ApiResult, run_api
 from bench.capture import CaptureResult, run_capture
+from bench.consumer import ConsumerResult, run_consumer
+from bench.consumer import section as consumer_section
 from bench.ingest import IngestResult, run_ingest
+from bench.ledger import LedgerResult, run_ledger
+from bench.ledger import section as ledger_section
 from bench.load import Dataset, Loaded
+from bench.stamps import StampsResult, run_stamps
+from bench.stamps import section as stamps_section
 from bench.trace import RecallResult, TraceResult, measure_recall, measure_traces
 from bench.world import (
     PG_ADMIN_URL,
@@ -33,7 +39,7 @@ from bench.world import (
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "BENCHMARKS.md"
-BENCHMARKS = ("declare", "api", "capture", "trace", "recall")
+BENCHMARKS = ("declare", "api", "capture", "trace", "recall", "stamps", "consumer", "ledger")
 DATASETS = {
     "50k": chains.Plan(farms=385, rounds=10),
     "1m": chains.Plan(farms=7_700, rounds=10),
@@ -93,6 +99,9 @@ class Results:
     traces: list[TraceResult] = field(default_factory=list)
     loads: dict[tuple[str, str], Loaded] = field(default_factory=dict)
     recall: list[RecallResult] = field(default_factory=list)
+    stamps: list[StampsResult] = field(default_factory=list)
+    consumer: list[ConsumerResult] = field(default_factory=list)
+    ledger: list[LedgerResult] = field(default_factory=list)
 
 
 def _names(text: str, allowed: tuple[str, ...] | list[str]) -> tuple[str, ...]:
@@ -195,6 +204,32 @@ def _run_backend(
         loaded = load.ensure(backend, dataset, log=log)
         log(f"[{name}] recall of a lot with {plan.recall_boxes:,} boxes ...")
         results.recall.append(measure_recall(name, loaded.url, dataset.plan))
+    if "stamps" in args.only:
+        count = 100_000 if args.quick else 1_000_000
+        log(f"[{name}] stamps: {count:,} generated and stored ...")
+        with scratch_database(backend, workdir, "stamps") as url:
+            results.stamps.append(run_stamps(name, url, stamps=count))
+    if "ledger" in args.only:
+        leaves = 50_000 if args.quick else 1_000_000
+        log(f"[{name}] ledger: {leaves:,} leaves, appends and proofs ...")
+        with scratch_database(backend, workdir, "ledger") as url:
+            results.ledger.append(
+                run_ledger(name, url, leaves=leaves, append=5_000 if args.quick else 50_000)
+            )
+    if "consumer" in args.only:
+        seconds = 5.0 if args.quick else 20.0
+        log(f"[{name}] consumer page: 64 connections, {seconds:.0f} s per endpoint ...")
+        with scratch_database(backend, workdir, "consumer") as url:
+            results.consumer.append(
+                run_consumer(
+                    name,
+                    url,
+                    workdir / f"var-consumer-{name.lower()}",
+                    stamps=1_000 if args.quick else 10_000,
+                    seconds=seconds,
+                    warmup=1.0 if args.quick else 3.0,
+                )
+            )
 
 
 def _print_summary(results: Results) -> None:
@@ -229,6 +264,14 @@ def _print_summary(results: Results) -> None:
         )
 
 
+def _print_stamps(results: Results) -> None:
+    for s in results.stamps:
+        print(
+            f"{s.database:10} stamps: {s.stamps:,} in {s.service_s:.1f} s "
+            f"({s.per_s:,.0f}/s; raw INSERT {s.raw_s:.1f} s)"
+        )
+
+
 def _sections(results: Results) -> dict[int, str]:
     out: dict[int, str] = {}
     if results.ingest:
@@ -241,6 +284,12 @@ def _sections(results: Results) -> dict[int, str]:
         out[4] = report.trace_section(results.traces, results.loads)
     if results.recall:
         out[5] = report.recall_section(results.recall)
+    if results.stamps:
+        out[7] = stamps_section(results.stamps)
+    if results.consumer:
+        out[6] = consumer_section(results.consumer)
+    if results.ledger:
+        out[8] = ledger_section(results.ledger)
     return out
 
 
@@ -272,6 +321,13 @@ def main(argv: list[str] | None = None) -> None:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text, encoding="utf-8")
     _print_summary(results)
+    _print_stamps(results)
+    for c in results.consumer:
+        print(
+            f"{c.database:10} consumer: healthz {c.bare.per_s:6,.0f}/s  page "
+            f"{c.page.per_s:6,.0f}/s (p50 {c.page.p50_ms:.1f} ms, p99 {c.page.p99_ms:.1f} ms)  "
+            f"ratio {c.ratio:.2f}"
+        )
     print(f"wrote {args.output} in {time.perf_counter() - started:.0f} s")
 
 

@@ -43,15 +43,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from txng.accounts import api as accounts_api
     from txng.accounts import pages as accounts_pages
+    from txng.authority import api as authority_api
+    from txng.authority import pages as authority_pages
     from txng.diary import pages as diary_pages
     from txng.epcis import api as epcis_api
+    from txng.guidance import pages as guidance_pages
+    from txng.ledger import api as ledger_api
+    from txng.ledger import pages as ledger_pages
     from txng.onboarding import pages as onboarding_pages
     from txng.portal import pages as portal_pages
     from txng.registry import api as registry_api
     from txng.registry import pages as registry_pages
     from txng.resolver import api as resolver_api
+    from txng.resolver import pages as resolver_pages
     from txng.review import api as review_api
     from txng.review import pages as review_pages
+    from txng.scans import pages as scans_pages
+    from txng.stamps import api as stamps_api
+    from txng.stamps import pages as stamps_pages
     from txng.trace import api as trace_api
     from txng.trace import pages as trace_pages
     from txng.web import pages as web_pages
@@ -69,7 +78,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(onboarding_pages.router)
     app.include_router(review_api.router)
     app.include_router(review_pages.router)
+    app.include_router(stamps_api.router)
+    app.include_router(stamps_pages.router)
     app.include_router(resolver_api.router)
+    app.include_router(ledger_api.router)
+    app.include_router(ledger_pages.router)
+    app.include_router(authority_api.router)
+    app.include_router(authority_pages.router)
+    app.include_router(guidance_pages.router)
+    app.include_router(resolver_pages.router)
+    app.include_router(scans_pages.router)
     static_dir = resources.files("txng") / "static"
     # Swagger UI's files come with the fastapi-offline package: no CDN at run time.
     swagger_dir = resources.files("fastapi_offline") / "static"
@@ -86,6 +104,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             swagger_favicon_url="/static/swagger/favicon.png",
         )
 
+    if settings.ledger_background:  # seal published records and sign checkpoints
+        from txng.ledger import tasks as ledger_tasks
+
+        app.state.ledger_stop = ledger_tasks.start(app.state.sessionmaker, settings)
     handlers.install(app)
     middleware.install(app)
     return app

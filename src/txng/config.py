@@ -57,6 +57,60 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="", description="Base of links in e-mails; empty means the request's own URL."
     )
+    # The ledger (C9). Keys come from files or the environment, never from the database.
+    ledger_origin: str = Field(
+        default="txng.bacninh.gov.vn/ledger", description="Checkpoint origin line of the log."
+    )
+    ledger_signing_key: str = Field(
+        default="", description="The log's note signing key (PRIVATE+KEY+…); beats the file."
+    )
+    ledger_key_file: Path | None = Field(
+        default=None,
+        description="File with the log's signing key; empty means data_dir/ledger/log.key, "
+        "created on first use.",
+    )
+    ledger_known_keys: str = Field(
+        default="", description="Earlier log verifier keys (comma-separated), after a rotation."
+    )
+    ledger_witness_keys: str = Field(
+        default="", description="Verifier keys of the witnesses whose cosignatures count."
+    )
+    ledger_quorum: int = Field(default=2, description="Cosignatures that make a checkpoint final.")
+    ledger_background: bool = Field(
+        default=False, description="Drain the outbox and sign checkpoints in the web process."
+    )
+    ledger_checkpoint_seconds: float = 60.0
+    ledger_drain_seconds: float = 2.0
+    stamps_per_request_max: int = Field(
+        default=100_000, description="Most stamps one stamp request may ask for."
+    )
+    stamps_per_day_max: int = Field(
+        default=200_000, description="Most stamps one organisation may request per day."
+    )
+    # Consumer page (C6): the province's look, scan logging and anti-counterfeit rules.
+    province_logo_url: str = Field(
+        default="", description="Logo on the consumer page (a URL or /static path); empty: none."
+    )
+    province_colour: str = Field(
+        default="#0b5e3b", pattern=r"^#[0-9a-fA-F]{6}$", description="Brand colour (#rrggbb)."
+    )
+    scan_ip_salt: str = Field(
+        default="", description="Salt of the IP hashes of scans; empty derives it from the secret."
+    )
+    scan_suspicious_count: int = Field(
+        default=30, description="More scans than this flag a stamp as a suspected copy."
+    )
+    scan_max_speed_kmh: float = Field(
+        default=300.0, description="Faster travel between two scans flags a suspected copy."
+    )
+    problem_reports_per_hour: int = Field(
+        default=5, description="Problem reports one IP address may send per hour."
+    )
+    consumer_cache_seconds: float = Field(
+        default=10.0,
+        description="How long the consumer page reuses a product's and lot's published facts "
+        "(stamps, scans and recalls are always read fresh); 0 disables.",
+    )
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -9,11 +9,15 @@ from sqlalchemy import func, select
 
 from txng.config import Settings, get_settings
 from txng.db import make_engine, make_sessionmaker, session_scope
+from txng.ledger import cli as ledger_cli
 from txng.migrations import runner
 
 app = typer.Typer(help="TXNG: provincial product traceability system.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations (Alembic).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(ledger_cli.ledger_app, name="ledger")
+app.command("witness")(ledger_cli.witness)
+app.command("verify")(ledger_cli.verify)
 console = Console()
 
 
@@ -67,6 +71,7 @@ def _load_demo_if_empty(settings: Settings) -> None:
         + "\n"
         + "\n".join(f"api-key\t{org}\t{key}" for org, key in result.api_keys)
         + "\n"
+        + (f"stamp\t{result.stamp_path}\n" if result.stamp_path else "")
     )
     (settings.data_dir / "demo-logins.txt").chmod(0o600)
 
@@ -79,10 +84,13 @@ def _print_logins(settings: Settings, host: str, port: int) -> None:
     for col in ("role", "e-mail", "password"):
         logins.add_column(col)
     keys: list[tuple[str, str]] = []
+    stamp_path = ""
     for line in path.read_text().splitlines():
         parts = line.split("\t")
         if parts[0] == "api-key":
             keys.append((parts[1], parts[2]))
+        elif parts[0] == "stamp":
+            stamp_path = parts[1]
         elif len(parts) == 3:
             logins.add_row(*parts)
     console.print(logins)
@@ -93,6 +101,9 @@ def _print_logins(settings: Settings, host: str, port: int) -> None:
         print(f"    {key}")  # noqa: T201
     console.print(f"\n[bold green]TXNG demo on http://{host}:{port}[/bold green]  (Ctrl+C stops)")
     console.print(f"API documentation: http://{host}:{port}/docs\n")
+    if stamp_path:
+        console.print("[bold]An activated demo stamp[/bold] (open it as a consumer would):")
+        print(f"  http://{host}:{port}{stamp_path}\n")  # noqa: T201 - never wrapped
 
 
 @app.command()
@@ -106,6 +117,9 @@ def demo(
     console.print(f"Database: {settings.sqlalchemy_url}")
     runner.upgrade(settings.sqlalchemy_url)
     _load_demo_if_empty(settings)
+    from txng.ledger import demo as ledger_demo  # sealed, signed, witnessed by two agencies
+
+    settings = ledger_demo.prepare(settings, host=host, port=port)
     _print_logins(settings, host, port)
     serve(host=host, port=port, workers=1)
 

@@ -51,6 +51,7 @@ class DemoLogin:
 class DemoResult:
     logins: list[DemoLogin]
     api_keys: list[tuple[str, str]]  # (organisation name, full API key shown once)
+    stamp_path: str = ""  # Digital Link path of one activated demo stamp (/01/…/21/…)
 
 
 PROVINCE = "24"  # Tỉnh Bắc Ninh (merged with Bắc Giang in 2025)
@@ -787,4 +788,7 @@ def load_demo(session: Session, *, today: date | None = None) -> DemoResult:
     from txng.demo.review import review_everything
 
     review_everything(session)
-    return result
+    from txng.demo.stamps import load_demo_stamps  # stamps build on the reviewed demo
+
+    stamp_path = load_demo_stamps(session, today)
+    return DemoResult(logins=result.logins, api_keys=result.api_keys, stamp_path=stamp_path)

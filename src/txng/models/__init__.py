@@ -4,6 +4,15 @@ from txng.models.accounts import ApiKey, User, WebSession
 from txng.models.audit import AuditEntry
 from txng.models.base import Base
 from txng.models.epcis import CaptureJob, EpcisEvent, EventIdent, EventLink, NamedQuery
+from txng.models.guidance import GuidanceDocument
+from txng.models.ledger import (
+    LedgerCheckpoint,
+    LedgerCosignature,
+    LedgerLeaf,
+    LedgerNode,
+    LedgerOutbox,
+    LedgerState,
+)
 from txng.models.onboarding import Registration
 from txng.models.registry import (
     Facility,
@@ -33,6 +42,13 @@ __all__ = [
     "EventIdent",
     "EventLink",
     "Facility",
+    "GuidanceDocument",
+    "LedgerCheckpoint",
+    "LedgerCosignature",
+    "LedgerLeaf",
+    "LedgerNode",
+    "LedgerOutbox",
+    "LedgerState",
     "NamedQuery",
     "Organisation",
     "ProblemReport",

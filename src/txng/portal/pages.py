@@ -12,6 +12,7 @@ from txng.errors import NotFound
 from txng.kit import files
 from txng.kit.i18n import today_local
 from txng.portal import service
+from txng.recalls import service as recalls_service
 from txng.registry import labels
 from txng.web.deps import DB, DbId, MaybeCaller
 from txng.web.templating import render
@@ -53,6 +54,8 @@ def home(request: Request, caller: MaybeCaller, db: DB) -> Response:
     ctx = {
         "figures": service.figures(db),
         "featured": service.featured_ocop(db),
+        # A signed-in organisation's dashboard notice of recalls reaching its goods (C12).
+        "recall_notices": recalls_service.notices_for(db, actor=caller) if caller else [],
     }
     return render(request, "home.html", ctx)
 

@@ -9,11 +9,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import func, inspect, select, table
+from sqlalchemy import ColumnElement, func, inspect, or_, select, table, true
 from sqlalchemy.orm import Session
 
-from txng.models import ProductCertification, ProductImage, ReviewItem, StoredFile
+from txng.models import (
+    Organisation,
+    Product,
+    ProductCertification,
+    ProductImage,
+    ReviewItem,
+    StoredFile,
+)
 from txng.review.state import State
+
+SUSPENDED = "suspended"
+
+
+def _not_suspended(entity_type: str) -> ColumnElement[bool]:
+    """What the authority suspended (txng.authority) is off the public pages until reinstated:
+    a suspended organisation with all its products, a suspended product."""
+    if entity_type == "product":
+        hidden = (
+            select(Product.id)
+            .join(Organisation, Organisation.id == Product.organisation_id)
+            .where(or_(Product.status == SUSPENDED, Organisation.status == SUSPENDED))
+        )
+        return ReviewItem.entity_id.not_in(hidden)
+    if entity_type == "organisation":
+        return ReviewItem.entity_id.not_in(
+            select(Organisation.id).where(Organisation.status == SUSPENDED)
+        )
+    return true()
 
 
 def published_items(
@@ -25,7 +51,9 @@ def published_items(
 ) -> list[ReviewItem]:
     """The published version of every thing of one type (at most one per thing)."""
     stmt = select(ReviewItem).where(
-        ReviewItem.entity_type == entity_type, ReviewItem.state == State.PUBLISHED.value
+        ReviewItem.entity_type == entity_type,
+        ReviewItem.state == State.PUBLISHED.value,
+        _not_suspended(entity_type),
     )
     if commune_code is not None:
         stmt = stmt.where(ReviewItem.commune_code == commune_code)
@@ -39,6 +67,7 @@ def published_item(session: Session, entity_type: str, entity_id: int) -> Review
         ReviewItem.entity_type == entity_type,
         ReviewItem.entity_id == entity_id,
         ReviewItem.state == State.PUBLISHED.value,
+        _not_suspended(entity_type),
     )
     return session.scalars(stmt.order_by(ReviewItem.version.desc()).limit(1)).first()
 
@@ -52,13 +81,16 @@ def published_items_by_ids(
         ReviewItem.entity_type == entity_type,
         ReviewItem.entity_id.in_(sorted(set(entity_ids))),
         ReviewItem.state == State.PUBLISHED.value,
+        _not_suspended(entity_type),
     )
     return list(session.scalars(stmt))
 
 
 def count_published(session: Session, entity_type: str) -> int:
     stmt = select(func.count(func.distinct(ReviewItem.entity_id))).where(
-        ReviewItem.entity_type == entity_type, ReviewItem.state == State.PUBLISHED.value
+        ReviewItem.entity_type == entity_type,
+        ReviewItem.state == State.PUBLISHED.value,
+        _not_suspended(entity_type),
     )
     return int(session.scalar(stmt) or 0)
 

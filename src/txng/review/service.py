@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from txng.accounts.roles import Principal, Role
 from txng.audit import service as audit
 from txng.errors import N_, Conflict, Forbidden, NotFound, TxngError, field_error
+from txng.ledger import outbox as ledger_outbox
 from txng.models import CaptureJob, ReviewComment, ReviewItem, ReviewPolicy
 from txng.models.base import utcnow
 from txng.registry import service as registry_service
@@ -81,7 +82,7 @@ def _apply(
     if reason is not None:
         item.reason = reason
     _effects(session, item, action, now)
-    audit.record(
+    entry = audit.record(
         session,
         actor=actor,
         action=f"review.{action.value}",
@@ -98,12 +99,15 @@ def _apply(
             **({"auto": True} if auto else {}),
         },
     )
+    if action.value in ledger_outbox.SEALED_DECISIONS:  # sealed in the ledger after commit
+        ledger_outbox.enqueue_decision(session, entry=entry)
 
 
 def _effects(session: Session, item: ReviewItem, action: Action, now: Any) -> None:
     """What a change of state does outside the item: the public version, the events' visibility."""
     if action == Action.PUBLISH:
         item.published_at = now
+        ledger_outbox.enqueue_publication(session, item=item)
         for older in repository.versions_of(
             session, item.entity_type, item.entity_id, [State.PUBLISHED.value]
         ):
@@ -114,6 +118,11 @@ def _effects(session: Session, item: ReviewItem, action: Action, now: Any) -> No
             repository.set_events_published(session, item.entity_id, now)
         elif action in (Action.SUSPEND, Action.RECALL):
             repository.set_events_published(session, item.entity_id, None)
+    if item.entity_type == "stamp_request":
+        # Imported here: the stamps service submits its requests through this module.
+        from txng.stamps import service as stamps_service
+
+        stamps_service.on_review(session, item, action)
     session.flush()
 
 
