@@ -13,10 +13,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from txng.models import AuditEntry, EpcisEvent, ReviewItem
+from txng.models import AuditEntry, EpcisEvent, Recall, ReviewItem
 
 KIND_EVENT = "event"
 KIND_DECISION = "decision"
+KIND_RECALL = "recall"
+KIND_RECALL_LIFT = "recall_lift"
 REVIEW_KINDS = ("organisation", "facility", "product", "event_batch", "stamp_request")
 SCHEMA = "txng-ledger-record/v1"
 
@@ -75,6 +77,37 @@ def decision_record(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
+def recall_record(recall: Recall, targets: Mapping[str, int]) -> dict[str, Any]:
+    """An authority's recall as issued: the lot, why, how severe, what consumers must do, and
+    how many identifiers of each kind its scope holds (the issuer's name is not public)."""
+    return {
+        "schema": SCHEMA,
+        "kind": KIND_RECALL,
+        "ref": str(recall.id),
+        "organisation_id": recall.organisation_id,
+        "gtin": recall.gtin,
+        "lot": recall.lot,
+        "reason": recall.reason,
+        "severity": recall.severity,
+        "instructions_vi": recall.instructions_vi,
+        "instructions_en": recall.instructions_en,
+        "issued_at": timestamp(recall.issued_at),
+        "targets": dict(sorted(targets.items())),
+    }
+
+
+def recall_lift_record(recall: Recall) -> dict[str, Any]:
+    """The end of a recall (its issuance stays sealed as it was)."""
+    return {
+        "schema": SCHEMA,
+        "kind": KIND_RECALL_LIFT,
+        "ref": str(recall.id),
+        "gtin": recall.gtin,
+        "lot": recall.lot,
+        "lifted_at": timestamp(recall.lifted_at),
+    }
+
+
 def _rebuild_review(
     session: Session, kind: str, ref: str, stored: Mapping[str, Any]
 ) -> dict[str, Any] | None:
@@ -101,10 +134,25 @@ def _rebuild_decision(
     return decision_record(entry) if entry is not None else None
 
 
+def _rebuild_recall(
+    session: Session, kind: str, ref: str, stored: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    from txng.ledger import repository
+
+    recall = session.get(Recall, int(ref)) if ref.isdigit() else None
+    if recall is None:
+        return None
+    if kind == KIND_RECALL_LIFT:
+        return recall_lift_record(recall)
+    return recall_record(recall, repository.recall_target_counts(session, recall.id))
+
+
 _REBUILDERS: dict[str, Rebuilder] = {
     **dict.fromkeys(REVIEW_KINDS, _rebuild_review),
     KIND_EVENT: _rebuild_event,
     KIND_DECISION: _rebuild_decision,
+    KIND_RECALL: _rebuild_recall,
+    KIND_RECALL_LIFT: _rebuild_recall,
 }
 
 

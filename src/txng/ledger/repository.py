@@ -18,6 +18,7 @@ from txng.models import (
     LedgerNode,
     LedgerOutbox,
     LedgerState,
+    RecallTarget,
 )
 from txng.models.base import utcnow
 
@@ -253,3 +254,13 @@ def cosignature(session: Session, checkpoint_id: int, witness: str) -> LedgerCos
         LedgerCosignature.checkpoint_id == checkpoint_id, LedgerCosignature.witness == witness
     )
     return session.scalar(stmt)
+
+
+def recall_target_counts(session: Session, recall_id: int) -> dict[str, int]:
+    """How many identifiers of each kind a recall's scope holds."""
+    stmt = (
+        select(RecallTarget.kind, func.count())
+        .where(RecallTarget.recall_id == recall_id)
+        .group_by(RecallTarget.kind)
+    )
+    return {kind: int(n) for kind, n in session.execute(stmt)}

@@ -22,6 +22,8 @@ from txng.authority.service import check_enforcer, clean_reason, in_sector
 from txng.epcis import identifiers
 from txng.errors import N_, Conflict, ErrorCollector, NotFound
 from txng.kit import gs1
+from txng.ledger import outbox as ledger_outbox
+from txng.ledger import records as ledger_records
 from txng.models import Product, Recall, RecallTarget
 from txng.models.base import utcnow
 from txng.recalls import repository
@@ -272,6 +274,12 @@ def _issue(
     counts: dict[str, int] = {}
     for kind, _ in targets.values():
         counts[kind] = counts.get(kind, 0) + 1
+    ledger_outbox.enqueue(
+        session,
+        kind=ledger_records.KIND_RECALL,
+        ref=str(recall.id),
+        payload=ledger_records.recall_record(recall, counts),
+    )
     audit.record(
         session,
         actor=actor,
@@ -326,6 +334,12 @@ def lift_recall(session: Session, *, actor: Principal, recall_id: int, reason: s
     recall.state = LIFTED
     recall.lifted_at = utcnow()
     session.flush()
+    ledger_outbox.enqueue(
+        session,
+        kind=ledger_records.KIND_RECALL_LIFT,
+        ref=str(recall.id),
+        payload=ledger_records.recall_lift_record(recall),
+    )
     audit.record(
         session,
         actor=actor,
