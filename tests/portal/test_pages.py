@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 import factories as f
 from txng.accounts.roles import Role
 from txng.registry import service as registry_service
+from txng.registry.schemas import ProductIn
 
 PAGES = ("/", "/san-pham", "/san-pham?q=vai+thieu&ocop=4")
 
@@ -170,7 +171,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def test_images_of_published_products_only(
-    client: TestClient, app: Any, db_session: Session, world: Any
+    client: TestClient, app: Any, db_session: Session, world: Any, publish: Any
 ) -> None:
     media = app.state.settings.media_dir
     shown, hidden = (
@@ -186,9 +187,46 @@ def test_images_of_published_products_only(
         for p in (world.lychee, world.draft)
     )
     db_session.commit()
+    # Added after the product was published: not public until a reviewer approves a new version.
+    html = client.get(f"/san-pham/{world.lychee.id}").text
+    assert f"/anh/{shown.id}" not in html
+    assert client.get(f"/san-pham/{world.lychee.id}/anh/{shown.id}").status_code == 404
+    publish(db_session, world.lychee)
+    db_session.commit()
     html = client.get(f"/san-pham/{world.lychee.id}").text
     assert f'src="/san-pham/{world.lychee.id}/anh/{shown.id}"' in html
     image = client.get(f"/san-pham/{world.lychee.id}/anh/{shown.id}")
     assert (image.status_code, image.headers["content-type"]) == (200, "image/png")
     assert client.get(f"/san-pham/{world.draft.id}/anh/{hidden.id}").status_code == 404
     assert client.get(f"/san-pham/{world.lychee.id}/anh/{hidden.id}").status_code == 404
+
+
+def test_certifications_shown_are_the_reviewed_ones(
+    client: TestClient, db_session: Session, world: Any, publish: Any
+) -> None:
+    current = registry_service.get_product(db_session, actor=f.ADMIN, product_id=world.lychee.id)
+    data = ProductIn.model_validate(
+        {
+            "gtin": current.gtin,
+            "name_vi": current.name_vi,
+            "sector": current.sector,
+            "certifications": [
+                {
+                    "scheme": "globalgap",
+                    "number": "GG-CHUA-DUYET",
+                    "issuer": "Control Union",
+                    "valid_from": "2026-01-01",
+                    "valid_to": "2099-12-31",
+                }
+            ],
+        }
+    )
+    registry_service.update_product(db_session, actor=f.ADMIN, product_id=current.id, data=data)
+    db_session.commit()
+    html = client.get(f"/san-pham/{world.lychee.id}").text
+    assert "GG-CHUA-DUYET" not in html  # declared, not yet reviewed
+    assert "VietGAP" in html  # the published version's certificate stays until then
+    publish(db_session, world.lychee)
+    db_session.commit()
+    html = client.get(f"/san-pham/{world.lychee.id}").text
+    assert "GG-CHUA-DUYET" in html

@@ -255,6 +255,15 @@ def categories(session: Session) -> list[ProductCategory]:
 
 
 @dataclass(frozen=True)
+class CertificationFacts:
+    scheme: str
+    number: str
+    issuer: str
+    valid_from: date
+    valid_to: date
+
+
+@dataclass(frozen=True)
 class PublicCertification:
     scheme: str
     number: str
@@ -289,14 +298,49 @@ def get_product(session: Session, *, product_id: int, today: date) -> ProductDet
             c.valid_to,
             c.valid_from <= today <= c.valid_to,
         )
-        for c in repository.certifications_of(session, product_id)
+        for c in published_certifications(session, item)
     ]
-    return ProductDetail(product, category, certs, repository.image_ids_of(session, product_id))
+    return ProductDetail(product, category, certs, published_image_ids(session, item))
+
+
+def published_certifications(session: Session, item: ReviewItem) -> list[CertificationFacts]:
+    """The certifications as reviewed in the published version (versions published before
+    certifications were part of the snapshot: the declared ones)."""
+    listed = item.snapshot.get("certifications")
+    if not isinstance(listed, list):
+        return [
+            CertificationFacts(c.scheme, c.number, c.issuer, c.valid_from, c.valid_to)
+            for c in repository.certifications_of(session, item.entity_id)
+        ]
+    return sorted(
+        (
+            CertificationFacts(
+                str(c["scheme"]),
+                str(c["number"]),
+                str(c["issuer"]),
+                date.fromisoformat(str(c["valid_from"])),
+                date.fromisoformat(str(c["valid_to"])),
+            )
+            for c in listed
+        ),
+        key=lambda c: c.valid_to,
+        reverse=True,
+    )
+
+
+def published_image_ids(session: Session, item: ReviewItem) -> list[int]:
+    """The images of the published version that still exist, in their order."""
+    live = repository.image_ids_of(session, item.entity_id)
+    listed = item.snapshot.get("image_ids")
+    if not isinstance(listed, list):
+        return live
+    return [i for i in live if i in set(listed)]
 
 
 def product_image(session: Session, *, product_id: int, image_id: int) -> StoredFile:
-    """An image of a published product."""
-    if repository.published_item(session, PRODUCT, product_id) is None:
+    """An image of a published product, as reviewed (an image added since is not shown yet)."""
+    item = repository.published_item(session, PRODUCT, product_id)
+    if item is None or image_id not in published_image_ids(session, item):
         raise NotFound()
     stored = repository.image_file(session, product_id, image_id)
     if stored is None:

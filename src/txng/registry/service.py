@@ -499,7 +499,7 @@ def update_product(
     before = {
         **audit.snapshot(product, PRODUCT_FIELDS),
         "certifications": [
-            audit.snapshot(c, ("scheme", "number", "issuer", "valid_from", "valid_to"))
+            audit.snapshot(c, CERTIFICATION_FIELDS)
             for c in repository.certifications_of(session, [product.id])
         ],
     }
@@ -571,6 +571,22 @@ def product_image_file(
     if found is None:
         raise NotFound()
     return found[1]
+
+
+CERTIFICATION_FIELDS = ("scheme", "number", "issuer", "valid_from", "valid_to")
+
+
+def publication_snapshot(session: Session, product: Product) -> dict[str, Any]:
+    """What a review of the product approves and the public is shown once it is published: the
+    declared fields, the certifications and which images (by id), as JSON."""
+    return {
+        **audit.snapshot(product, PRODUCT_FIELDS),
+        "certifications": [
+            audit.snapshot(c, CERTIFICATION_FIELDS)
+            for c in repository.certifications_of(session, [product.id])
+        ],
+        "image_ids": [image.id for image, _ in repository.images_of(session, [product.id])],
+    }
 
 
 def products_out(session: Session, products: list[Product], *, today: date) -> list[ProductOut]:

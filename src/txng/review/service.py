@@ -186,7 +186,7 @@ def submit_product(session: Session, *, actor: Principal, product_id: int) -> Re
         organisation_id=org.id,
         sector=product.sector,
         commune_code=org.commune_code,
-        snapshot=audit.snapshot(product, registry_service.PRODUCT_FIELDS),
+        snapshot=registry_service.publication_snapshot(session, product),
     )
 
 
