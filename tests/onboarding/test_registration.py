@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import email
 import re
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 import factories
 from txng.accounts.roles import Role
 from txng.config import Settings
+from txng.errors import ValidationFailed
 from txng.kit import i18n
 from txng.models import AuditEntry, Organisation, Registration, StoredFile, User
 from txng.models.base import utcnow
+from txng.onboarding import service
+from txng.onboarding.schemas import RegistrationIn
+from txng.registry import service as registry_service
+from txng.registry.schemas import OrganisationIn
 from txng.web.ratelimit import RateLimiter
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
@@ -318,3 +326,192 @@ def test_a_new_link_replaces_an_expired_one(
     assert client.get(new_path).status_code == 200
     assert post(client, f"{status_path}/resend").status_code == 409
     assert post(client, "/register/status/1.forged/resend").status_code == 404
+
+
+# defects: a lost race on a duplicate, and a rejected applicant applying again -----------------
+
+
+def _post_registration(client: TestClient, data: dict[str, str], token: str) -> Any:
+    return client.post(
+        "/register",
+        data={**data, "csrf_token": token},
+        files={"business_registration": ("dkkd.pdf", PDF, "application/pdf")},
+        follow_redirects=False,
+    )
+
+
+def test_two_applicants_at_once_with_one_tax_code_and_email(
+    app: FastAPI, settings: Settings, db_session: Session
+) -> None:
+    """Both pass the duplicate check together; the loser gets the field errors, not a 500."""
+    data = form()
+    barrier = threading.Barrier(2)
+    responses: list[Any] = []
+    failures: list[BaseException] = []
+
+    def apply(client: TestClient) -> None:
+        try:
+            token = factories.csrf_of(client, "/register")
+            barrier.wait(timeout=10)
+            responses.append(_post_registration(client, data, token))
+        except BaseException as exc:  # an IntegrityError reaching the client is the defect
+            failures.append(exc)
+
+    with (
+        TestClient(app, base_url="http://testserver") as first,
+        TestClient(app, base_url="http://testserver") as second,
+    ):
+        threads = [threading.Thread(target=apply, args=(c,)) for c in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert failures == []
+    assert sorted(r.status_code for r in responses) == [303, 422]
+    loser = next(r for r in responses if r.status_code == 422)
+    duplicate_tax_code = i18n.gettext(
+        "vi", "An organisation with this tax code is already registered"
+    )
+    assert re.search(rf'id="e-tax_code"[^>]*>{re.escape(duplicate_tax_code)}<', loser.text)
+    assert 'id="e-email"' in loser.text
+    assert counts(db_session)[:3] == (1, 1, 1)
+    assert len(outbox(settings)) == 1
+
+
+def _config(settings: Settings) -> service.OnboardingConfig:
+    return service.OnboardingConfig.from_settings(settings, base_url="http://testserver")
+
+
+def _rival_commits(backend: Any, table: str, data: dict[str, str]) -> Callable[[], None]:
+    """Right before the applicant's INSERT into ``table``, another applicant's rows commit."""
+    fired: list[bool] = []
+
+    def before_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if fired or not statement.startswith(f"INSERT INTO {table} "):
+            return
+        fired.append(True)
+        with backend.sessionmaker() as rival:
+            org = registry_service.register_organisation(
+                rival,
+                actor=None,
+                data=OrganisationIn.model_validate(
+                    {
+                        "kind": "cooperative",
+                        "name": "HTX Đối thủ",
+                        # The applicant's own row already holds the tax code at its second
+                        # insert: the rival only takes the e-mail address then.
+                        "tax_code": data["tax_code"]
+                        if table == "organisation"
+                        else factories.tax_code(),
+                        "sector": "agriculture",
+                        "province_code": "24",
+                        "commune_code": factories.LUC_NGAN,
+                    }
+                ),
+            )
+            factories.user(
+                rival, role=Role.ENTERPRISE_ADMIN, organisation_id=org.id, email=data["email"]
+            )
+            rival.commit()
+
+    event.listen(backend.engine, "before_cursor_execute", before_execute)
+    return lambda: event.remove(backend.engine, "before_cursor_execute", before_execute)
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("table", ["organisation", "user_account"])
+def test_losing_the_race_between_check_and_insert_is_a_field_error(
+    backend: Any, settings: Settings, db_session: Session, table: str
+) -> None:
+    """The rival commits after the duplicate check has passed, before the applicant's insert."""
+    # On SQLite the write lock is taken before the check: no rival can slip in between.
+    data = form()
+    stop = _rival_commits(backend, table, data)
+    try:
+        with pytest.raises(ValidationFailed) as caught:
+            service.register(
+                db_session,
+                config=_config(settings),
+                data=RegistrationIn.model_validate(data),
+                upload=PDF,
+                filename="dkkd.pdf",
+                locale="vi",
+                ip_address=None,
+            )
+    finally:
+        stop()
+    db_session.rollback()  # what the page does on a field error
+    fields = {(e.field, e.code) for e in caught.value.errors}
+    expected = {("/email", "duplicate")}
+    if table == "organisation":
+        expected.add(("/tax_code", "duplicate"))
+    assert fields == expected
+    assert counts(db_session)[:3] == (1, 1, 0)  # the rival's rows only
+
+
+def test_a_rejected_applicant_applies_again(
+    client: TestClient, settings: Settings, db_session: Session
+) -> None:
+    data = form()
+    assert register(client, data).status_code == 303
+    assert client.get(link(outbox(settings)[-1], "/register/verify/")).status_code == 200
+    first_status = link(outbox(settings)[-1], "/register/status/")
+    first_id = db_session.scalars(select(Registration.id)).one()
+
+    # Pending: a second application is a duplicate.
+    again = register(client, data)
+    assert again.status_code == 422
+    assert 'id="e-tax_code"' in again.text
+    assert 'id="e-email"' in again.text
+
+    admin = reviewer(db_session, Role.PROVINCIAL_ADMIN)
+    factories.login(client, admin.email)
+    reason = "Giấy chứng nhận đăng ký kinh doanh không đọc được"
+    rejected = post(client, f"/admin/registrations/{first_id}/reject", {"reason": reason})
+    assert rejected.status_code == 303
+    client.cookies.clear()
+    assert reason in client.get(first_status).text
+
+    # A new application with a field error leaves the rejected one as it was.
+    bad = register(client, {**data, "confirm_password": "something-else"})
+    assert bad.status_code == 422
+    assert reason in client.get(first_status).text
+
+    fixed = {**data, "name": "HTX Nông sản Lục Ngạn (hồ sơ bổ sung)"}
+    assert register(client, fixed).status_code == 303
+    verify_mail = outbox(settings)[-1]
+    assert verify_mail["To"] == data["email"]
+    assert client.get(link(verify_mail, "/register/verify/")).status_code == 200
+    db_session.expire_all()
+    reg, org = db_session.execute(select(Registration, Organisation).join(Organisation)).one()
+    assert (reg.state, org.name, org.tax_code) == (
+        "pending_approval",
+        fixed["name"],
+        data["tax_code"],
+    )
+    assert reg.id != first_id
+    assert client.get(first_status).status_code == 404  # replaced
+
+    factories.login(client, admin.email)
+    assert fixed["name"] in client.get("/admin/registrations").text
+    assert post(client, f"/admin/registrations/{reg.id}/approve").status_code == 303
+    # Approved: the tax code and the e-mail address are taken for good.
+    client.cookies.clear()
+    assert register(client, data).status_code == 422
+    factories.login(client, data["email"], data["password"])
+    assert client.get("/my/organisation").status_code == 200
+
+    # The first rejection stays in the audit log, with its reason and what replaced it.
+    rejection = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "registration.rejected")
+    ).one()
+    assert (rejection.entity_id, rejection.actor_user_id) == (str(first_id), admin.id)
+    assert rejection.after is not None
+    assert rejection.after["reason"] == reason
+    replaced = db_session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "registration.replaced")
+    ).one()
+    assert replaced.entity_id == str(first_id)
+    assert replaced.before is not None
+    assert (replaced.before["state"], replaced.before["reason"]) == ("rejected", reason)
+    assert replaced.after == {"replaced_by_registration_id": reg.id}

@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from txng.accounts import security
@@ -22,6 +23,7 @@ from txng.audit import service as audit
 from txng.config import Settings
 from txng.errors import N_, Conflict, ErrorCollector, NotFound, ValidationFailed, field_error
 from txng.kit import files
+from txng.kit.taxcode import TaxCodeError, normalize_tax_code
 from txng.mail.compose import compose
 from txng.models import Organisation, Registration, User
 from txng.models.base import utcnow
@@ -32,6 +34,9 @@ from txng.registry import service as registry_service
 from txng.registry.schemas import OrganisationIn
 
 MAX_REASON_LENGTH = 2000
+# The registry and accounts services' own words for a duplicate, for the loser of a race.
+DUPLICATE_TAX_CODE = N_("An organisation with this tax code is already registered")
+DUPLICATE_EMAIL = N_("This e-mail address is already registered")
 
 
 @dataclass(frozen=True)
@@ -118,10 +123,16 @@ def _create_organisation(
         }
     )
     try:
-        return registry_service.register_organisation(session, actor=None, data=org_in)
+        with repository.insert_or_lose_race(session):
+            return registry_service.register_organisation(session, actor=None, data=org_in)
     except ValidationFailed as exc:
         errors.errors.extend(exc.errors)
-        return None
+    except IntegrityError:
+        # Another application with this tax code committed after the check: the same answer as
+        # if it had come first. (The organisation table's only other unique key, the GLN, is
+        # not on the form.)
+        errors.add("/tax_code", DUPLICATE_TAX_CODE, "duplicate")
+    return None
 
 
 def _create_user(
@@ -134,19 +145,24 @@ def _create_user(
     try:
         # Without an organisation the accounts service still checks e-mail and password, then
         # refuses for want of the organisation: the applicant sees every field error at once.
-        return accounts_service.create_user(
-            session,
-            actor=None,
-            email=data.email,
-            full_name=data.full_name,
-            password=data.password,
-            role=Role.ENTERPRISE_ADMIN,
-            organisation_id=org.id if org else None,
-            locale=locale,
-        )
+        with repository.insert_or_lose_race(session):
+            return accounts_service.create_user(
+                session,
+                actor=None,
+                email=data.email,
+                full_name=data.full_name,
+                password=data.password,
+                role=Role.ENTERPRISE_ADMIN,
+                organisation_id=org.id if org else None,
+                locale=locale,
+            )
     except ValidationFailed as exc:
         errors.errors.extend(e for e in exc.errors if e.field != "/organisation_id")
-        return None
+    except IntegrityError:
+        # Another account with this e-mail address committed after the check (the only unique
+        # key of a new account).
+        errors.add("/email", DUPLICATE_EMAIL, "duplicate")
+    return None
 
 
 def register(
@@ -164,6 +180,7 @@ def register(
     _check_upload(errors, upload, filename, config.max_document_bytes)
     if data.password != data.confirm_password:
         errors.add("/confirm_password", N_("The two passwords differ"), "mismatch")
+    replaced = _release_rejected(session, data)
     org = _create_organisation(session, errors, config, data)
     user = _create_user(session, errors, data, org, locale)
     errors.raise_if_any()
@@ -198,9 +215,61 @@ def register(
         entity_type="registration",
         entity_id=reg.id,
         organisation_id=org.id,
-        after={**_snapshot(reg), "organisation_status": "pending", "user_active": False},
+        after={
+            **_snapshot(reg),
+            "organisation_status": "pending",
+            "user_active": False,
+            "replaces_registration_ids": [old[0].id for old, _ in replaced],
+        },
     )
+    _discard_replaced(session, applicant=applicant, replaced=replaced, by=reg)
     return reg, _verify_mail(config, (reg, org, user), link_token)
+
+
+def _release_rejected(
+    session: Session, data: RegistrationIn
+) -> list[tuple[repository.Row, dict[str, Any]]]:
+    """A rejected applicant applies afresh: the new application replaces the rejected one.
+
+    The rejected application's tax code and e-mail address are freed, so that the new one passes
+    every check a first one does; pending and approved applications still block. Its rows are
+    deleted once the new one is stored; a failed application is rolled back by the boundary and
+    leaves the rejected one as it was.
+    """
+    try:
+        tax_code = normalize_tax_code(data.tax_code)
+    except TaxCodeError:
+        tax_code = data.tax_code
+    replaced = []
+    for row in repository.rejected(session, tax_code=tax_code, email=data.email):
+        reg, org, user = row
+        before = {**_snapshot(reg), "tax_code": org.tax_code, "email": user.email}
+        repository.release_keys(session, row)
+        replaced.append((row, before))
+    return replaced
+
+
+def _discard_replaced(
+    session: Session,
+    *,
+    applicant: Principal,
+    replaced: list[tuple[repository.Row, dict[str, Any]]],
+    by: Registration,
+) -> None:
+    """Delete the rejected applications the new one replaces; the audit log says which."""
+    for row, before in replaced:
+        old_reg, old_org, _ = row
+        repository.discard(session, row)
+        audit.record(
+            session,
+            actor=applicant,
+            action="registration.replaced",
+            entity_type="registration",
+            entity_id=old_reg.id,
+            organisation_id=old_org.id,
+            before=before,
+            after={"replaced_by_registration_id": by.id},
+        )
 
 
 def _new_link(config: OnboardingConfig, reg: Registration) -> str:
