@@ -67,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(portal_pages.router)  # before web_pages: the public portal answers /
     app.include_router(web_pages.router)
+    # early: the consumer page of a scanned stamp is the busiest route (no path overlaps it)
+    app.include_router(resolver_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(registry_pages.router)
     app.include_router(accounts_api.router)
@@ -80,7 +82,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(review_pages.router)
     app.include_router(stamps_api.router)
     app.include_router(stamps_pages.router)
-    app.include_router(resolver_api.router)
     app.include_router(ledger_api.router)
     app.include_router(ledger_pages.router)
     app.include_router(authority_api.router)

@@ -389,3 +389,43 @@ def test_the_journey_goes_back_to_the_harvest_the_lot_was_packed_from(
     assert "10/06/2026 06:00" in journey[1]
     assert "10/06/2026 07:30" in journey[2]
     assert all("Vườn vải Thanh Hà" in line for line in journey)
+
+
+def test_certificates_shown_are_the_reviewed_ones(
+    client: TestClient, db_session: Session, w: sf.ConsumerWorld
+) -> None:
+    from txng.registry import service as registry_service
+    from txng.registry.schemas import ProductIn
+    from txng.review import service as review_service
+
+    stamp = sf.stamp(db_session, w)
+    product = w.product
+    data = ProductIn.model_validate(
+        {
+            "gtin": product.gtin,
+            "name_vi": product.name_vi,
+            "sector": product.sector,
+            "certifications": [
+                {
+                    "scheme": "organic",
+                    "number": "HC-CHUA-DUYET",
+                    "issuer": "Tổ chức chứng nhận",
+                    "valid_from": "2026-01-01",
+                    "valid_to": "2099-12-31",
+                }
+            ],
+        }
+    )
+    owner = Principal(role=Role.ENTERPRISE_ADMIN, label="owner", organisation_id=w.org.id)
+    registry_service.update_product(db_session, actor=owner, product_id=product.id, data=data)
+    db_session.commit()
+    text = _page(client, sf.url(stamp), lang="en").text_content()
+    assert "HC-CHUA-DUYET" not in text  # declared since, not reviewed
+    assert "VG-24-0001" in text  # the published version's certificate
+
+    item = review_service.submit_product(db_session, actor=owner, product_id=product.id)
+    review_service.approve(db_session, actor=sf.AGRI, item_id=item.id)
+    db_session.commit()
+    client.app.state.consumer_cache = None  # the page's 10 s cache of published facts
+    text = _page(client, sf.url(stamp), lang="en").text_content()
+    assert "HC-CHUA-DUYET" in text

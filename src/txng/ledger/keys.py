@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +53,25 @@ def log_signer(settings: Settings) -> Signer:
     if not path.exists():
         if settings.ledger_key_file is not None:
             raise FileNotFoundError(f"ledger key file {path} does not exist")
-        write_key(path, notes.generate(settings.ledger_origin.split("/")[0] + "/log"))
+        _create_key(path, notes.generate(settings.ledger_origin.split("/")[0] + "/log"))
     return read_signer(path)
+
+
+def _create_key(path: Path, signer: Signer) -> None:
+    """Write a new key file unless another worker or thread just did: the file appears whole
+    (hard link of a finished temporary file), and every process reads the same key."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}{path.suffix}")
+    write_key(tmp, signer)
+    try:
+        os.link(tmp, path)
+        os.replace(tmp.with_suffix(".pub"), path.with_suffix(".pub"))
+    except FileExistsError:
+        tmp.with_suffix(".pub").unlink(missing_ok=True)
+    except OSError:  # no hard links on this file system: still never a half-written file
+        os.replace(tmp, path)
+        os.replace(tmp.with_suffix(".pub"), path.with_suffix(".pub"))
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load(settings: Settings) -> Keyring:

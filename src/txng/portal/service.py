@@ -337,6 +337,16 @@ def published_image_ids(session: Session, item: ReviewItem) -> list[int]:
     return [i for i in live if i in set(listed)]
 
 
+def published_media(
+    session: Session, *, product_id: int
+) -> tuple[list[CertificationFacts], list[int]]:
+    """The certifications and image ids of a product's published version (none if unpublished)."""
+    item = repository.published_item(session, PRODUCT, product_id)
+    if item is None:
+        return [], []
+    return published_certifications(session, item), published_image_ids(session, item)
+
+
 def product_image(session: Session, *, product_id: int, image_id: int) -> StoredFile:
     """An image of a published product, as reviewed (an image added since is not shown yet)."""
     item = repository.published_item(session, PRODUCT, product_id)

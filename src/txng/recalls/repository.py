@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from txng.models import EventIdent, Product
@@ -14,20 +15,27 @@ from txng.models.stamps import Recall, RecallTarget, Stamp
 CHUNK = 500
 
 
+# Built once: every consumer page asks (recalls are never cached, a recall shows at once).
+_AFFECTING: Final = (
+    select(Recall)
+    .where(
+        Recall.state == "active",
+        Recall.id.in_(
+            select(RecallTarget.recall_id).where(
+                RecallTarget.ident.in_(bindparam("idents", expanding=True))
+            )
+        ),
+    )
+    .order_by(Recall.issued_at.desc(), Recall.id.desc())
+)
+
+
 def recalls_affecting(session: Session, idents: Collection[str]) -> list[Recall]:
     """Active recalls whose scope holds any of ``idents`` (canonical Digital Link URIs, as made by
     ``txng.epcis.identifiers.canonical_id`` / ``sgtin_dl`` / ``lgtin_dl``), newest first."""
     if not idents:
         return []
-    stmt = (
-        select(Recall)
-        .where(
-            Recall.state == "active",
-            Recall.id.in_(select(RecallTarget.recall_id).where(RecallTarget.ident.in_(idents))),
-        )
-        .order_by(Recall.issued_at.desc(), Recall.id.desc())
-    )
-    return list(session.scalars(stmt))
+    return list(session.scalars(_AFFECTING, {"idents": list(idents)}))
 
 
 def add(session: Session, obj: object) -> None:

@@ -9,6 +9,7 @@ switch, sharing a location, a report).
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Final
@@ -27,8 +28,8 @@ from txng.kit.ttlcache import TTLCache
 from txng.ledger import keys as ledger_keys
 from txng.ledger import service as ledger_service
 from txng.ledger.keys import Keyring
+from txng.portal import service as portal_service
 from txng.resolver import dl, links
-from txng.resolver import repository as resolver_repository
 from txng.resolver import service as resolver_service
 from txng.resolver.service import NotResolved, Resolution, UnknownCode
 from txng.scans import service as scans_service
@@ -37,7 +38,7 @@ from txng.scans.schemas import CATEGORY_LABELS, LocationIn, ReportIn
 from txng.scans.verdict import RecallNotice, Rules, StampFacts, Verdict, judge
 from txng.web.deps import CSRF, DB, client_ip
 from txng.web.forms import field_messages, from_validation_error
-from txng.web.templating import render
+from txng.web.templating import environment, render
 
 router = APIRouter(tags=["consumer"], include_in_schema=False)
 
@@ -45,6 +46,9 @@ _BOTS: Final = re.compile(
     r"bot|crawl|spider|slurp|facebookexternalhit|preview|headless|curl|wget", re.IGNORECASE
 )
 _NOT_COUNTED_PARAMS: Final = ("located", "reported")
+_FACTS: Final = "resolver/_facts_static.html"
+_REPORT_FIELDS: Final = "resolver/_report_fields.html"
+_BLANK: Final[dict[str, Any]] = {"errors": {}, "form": {}}
 
 
 def base_url(request: Request) -> str:
@@ -78,6 +82,86 @@ def ledger_keyring(request: Request) -> Keyring:
     if ring is None:
         ring = state.ledger_keyring = ledger_keys.load(state.settings)
     return ring
+
+
+def fragment(
+    request: Request,
+    template: str,
+    values: dict[str, Hashable],
+    *,
+    constants: dict[str, Any] | None = None,
+) -> Markup:
+    """A part of the page that depends only on ``values`` (published facts), rendered once per
+    language and values in the page's cache, then reused.
+
+    The values are the key: a change of the published facts is a new entry at once, so the
+    cache never shows anything older than the facts it is given (per-request parts — verdict,
+    scan history, recalls, CSRF token, a form's errors and values — are never rendered here).
+    ``constants``: more of the context, the same for the whole process (labels), not in the key.
+    """
+    locale: str = getattr(request.state, "locale", i18n.DEFAULT_LOCALE)
+    key = ("html", template, locale, tuple(values.items()))
+    context = {**(constants or {}), **values}
+
+    def make() -> Markup:  # autoescaped template output: already safe HTML
+        return Markup(environment(locale).get_template(template).render(context))  # noqa: S704
+
+    try:
+        hash(key)
+    except TypeError:  # a snapshot field of an unexpected shape: render it, do not keep it
+        return make()
+    html: Markup = published_cache(request).get_or_make(key, make)
+    return html
+
+
+def _static_parts(
+    request: Request, found: Resolution, certifications: tuple[tuple[Any, ...], ...]
+) -> dict[str, Markup]:
+    """The facts, certificates and journey of the page (see ``fragment``)."""
+    product = found.product
+    standards = product.get("standards") or ()
+    parts = {
+        "maker": fragment(
+            request,
+            _FACTS,
+            {
+                "part": "maker",
+                "producer_name": found.producer_name,
+                "producer_address": found.producer_address,
+                "brand": product.get("brand"),
+                "gtin": product.get("gtin"),
+                "lot": found.lot,
+            },
+        ),
+        "content": fragment(
+            request,
+            _FACTS,
+            {
+                "part": "content",
+                "net_content": product.get("net_content"),
+                "net_content_unit": product.get("net_content_unit"),
+            },
+        ),
+        "standards": fragment(
+            request,
+            _FACTS,
+            {
+                "part": "standards",
+                "standards": tuple(standards),
+                "geographical_indication": product.get("geographical_indication"),
+                "sscc": found.link.key if found.kind == "logistic_unit" else None,
+            },
+        ),
+        "certificates": Markup(""),
+        "journey": Markup(""),
+    }
+    if certifications:
+        parts["certificates"] = fragment(
+            request, "resolver/_certificates.html", {"certifications": certifications}
+        )
+    if found.kind in ("lot", "item", "logistic_unit"):
+        parts["journey"] = fragment(request, "resolver/_journey.html", {"events": found.events})
+    return parts
 
 
 def seal_of_product(request: Request, db: Session, product_id: int | None) -> dict[str, Any] | None:
@@ -178,26 +262,33 @@ def consumer_page(
     now = datetime.now(UTC)
     verdict = verdict_of(request, db, found, now=now)
     settings = request.app.state.settings
-    certifications = []
+    certifications: tuple[tuple[Any, ...], ...] = ()
     image_ids: list[int] = []
     product_id = found.product_id
     if product_id is not None:
         today = i18n.today_local()
         cache = published_cache(request)
-        certs = cache.get_or_make(
-            ("certifications", product_id),
-            lambda: [
-                (c.scheme, c.number, c.issuer, c.valid_from, c.valid_to)
-                for c in resolver_repository.certifications_of(db, product_id)
-            ],
+        # What the reviewer approved, not what has been declared since.
+        certs, image_ids = cache.get_or_make(
+            ("media", product_id),
+            lambda: portal_service.published_media(db, product_id=product_id),
         )
-        certifications = [(*c, c[3] <= today <= c[4]) for c in certs]
-        image_ids = cache.get_or_make(
-            ("images", product_id), lambda: resolver_repository.image_ids_of(db, product_id)
+        certifications = tuple(
+            (
+                c.scheme,
+                c.number,
+                c.issuer,
+                c.valid_from,
+                c.valid_to,
+                c.valid_from <= today <= c.valid_to,
+            )
+            for c in certs
         )
+    page_links = {item.rel: item for item in links.links(found, base_url(request))}
     ctx: dict[str, Any] = {
         "found": found,
-        "links": {item.rel: item for item in links.links(found, base_url(request))},
+        "links": page_links,
+        "static": _static_parts(request, found, certifications),
         "verdict": verdict,
         "seal": seal_of_product(request, db, product_id),
         "certifications": certifications,
@@ -208,6 +299,10 @@ def consumer_page(
         "located": "located" in request.query_params,
         **context,
     }
+    if not ctx.get("errors") and not ctx.get("form"):  # the blank form: the same for everyone
+        ctx["report_fields"] = fragment(
+            request, _REPORT_FIELDS, {}, constants={"categories": CATEGORY_LABELS, **_BLANK}
+        )
     stamp = found.stamp
     if stamp is not None and background is not None and counts_as_scan(request):
         background.add_task(

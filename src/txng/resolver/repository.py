@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+from typing import Final, NamedTuple
+
+from sqlalchemy import ColumnElement, String, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from txng.models import EpcisEvent, Facility, Organisation, Product
 from txng.models.epcis import EventIdent
-from txng.models.registry import ProductCertification, ProductImage
 from txng.models.stamps import Stamp
 
 MAX_EVENTS = 100  # a consumer page lists at most this many events
@@ -29,45 +31,72 @@ def facility_by_gln(session: Session, gln: str) -> Facility | None:
     return session.scalar(select(Facility).where(Facility.gln == gln))
 
 
-def stamp(session: Session, gtin: str, serial: str) -> Stamp | None:
-    return session.scalar(select(Stamp).where(Stamp.gtin == gtin, Stamp.serial == serial))
+class StampRow(NamedTuple):
+    id: int
+    serial: str
+    short_code: str
+    lot: str | None
+    status: str
+    status_reason: str | None
+    activated_at: datetime | None
+    own_events: bool  # a published, not erroneous event names the item itself
 
 
-def certifications_of(session: Session, product_id: int) -> list[ProductCertification]:
-    stmt = (
-        select(ProductCertification)
-        .where(ProductCertification.product_id == product_id)
-        .order_by(ProductCertification.valid_to.desc(), ProductCertification.id)
+def _published_naming(ident: ColumnElement[str]) -> ColumnElement[bool]:
+    return exists(
+        select(EventIdent.id)
+        .join(EpcisEvent, EpcisEvent.id == EventIdent.event_pk)
+        .where(
+            EventIdent.ident == ident,
+            EpcisEvent.published_at.is_not(None),
+            EpcisEvent.error_declared.is_(False),
+        )
     )
-    return list(session.scalars(stmt))
 
 
-def image_ids_of(session: Session, product_id: int) -> list[int]:
-    stmt = (
-        select(ProductImage.id)
-        .where(ProductImage.product_id == product_id)
-        .order_by(ProductImage.position, ProductImage.id)
+_STAMP: Final = select(
+    Stamp.id,
+    Stamp.serial,
+    Stamp.short_code,
+    Stamp.lot,
+    Stamp.status,
+    Stamp.status_reason,
+    Stamp.activated_at,
+    _published_naming(bindparam("item", type_=String)).label("own_events"),
+).where(Stamp.gtin == bindparam("gtin"), Stamp.serial == bindparam("serial"))
+
+
+def stamp(session: Session, gtin: str, serial: str, *, item: str) -> StampRow | None:
+    """The columns the consumer page needs (plain Core: no ORM entity for a hot path), and
+    whether a published event names ``item`` (the stamp's sgtin), in the same statement."""
+    row = session.execute(_STAMP, {"gtin": gtin, "serial": serial, "item": item}).first()
+    return None if row is None else StampRow(*row[:-1], bool(row[-1]))
+
+
+_NAMING: Final = (
+    select(EpcisEvent)
+    .where(
+        EpcisEvent.id.in_(
+            select(EventIdent.event_pk).where(
+                EventIdent.ident.in_(bindparam("idents", expanding=True))
+            )
+        ),
+        EpcisEvent.published_at.is_not(None),
+        EpcisEvent.error_declared.is_(False),
     )
-    return list(session.scalars(stmt))
+    .order_by(EpcisEvent.event_time, EpcisEvent.id)
+    .limit(bindparam("limit"))
+)
 
 
 def published_events_naming(
     session: Session, ident: str | list[str], limit: int = MAX_EVENTS
 ) -> list[EpcisEvent]:
-    """Published, not erroneous events that name ``ident`` (or any of a list), oldest first."""
+    """Published, not erroneous events that name ``ident`` (or any of a list), oldest first.
+
+    One statement built once (the consumer page asks for every scan)."""
     idents = [ident] if isinstance(ident, str) else ident
-    named = select(EventIdent.event_pk).where(EventIdent.ident.in_(idents))
-    stmt = (
-        select(EpcisEvent)
-        .where(
-            EpcisEvent.id.in_(named),
-            EpcisEvent.published_at.is_not(None),
-            EpcisEvent.error_declared.is_(False),
-        )
-        .order_by(EpcisEvent.event_time, EpcisEvent.id)
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
+    return list(session.scalars(_NAMING, {"idents": idents, "limit": limit}))
 
 
 def published_events_by_id(

@@ -235,7 +235,7 @@ class PublishedCache(Protocol):
 
 def _trade_item(session: Session, link: DigitalLink, cache: PublishedCache | None) -> Resolution:
     serial, lot = link.qualifier("21"), link.qualifier("10")
-    stamp = _stamp(session, link.key, serial, lot) if serial is not None else None
+    stamp, own_events = (None, False) if serial is None else _stamp(session, link.key, serial, lot)
     lot = (stamp.lot if stamp else None) or lot
     if cache is None:
         pub = published(session, gtin=link.key, lot=lot)
@@ -255,7 +255,7 @@ def _trade_item(session: Session, link: DigitalLink, cache: PublishedCache | Non
             events = _lines(session, repository.published_events_naming(session, link.ident))
             if not events:
                 raise UnknownCode()
-        else:  # the item's own events (its stamp's activation, a unit shipped on its own)
+        elif own_events:  # the item's own events (its stamp's activation, a unit shipped alone)
             own = _lines(session, repository.published_events_naming(session, sgtin))
             events = tuple(sorted(set(events) | set(own), key=lambda e: (e.time, e.step)))
     elif kind == "lot" and not events:
@@ -278,16 +278,17 @@ def _trade_item(session: Session, link: DigitalLink, cache: PublishedCache | Non
     )
 
 
-def _stamp(session: Session, gtin: str, serial: str, lot: str | None) -> StampInfo | None:
-    """The issued stamp; UnknownCode when the link names another lot than the stamp's."""
-    row = repository.stamp(session, gtin, serial)
+def _stamp(
+    session: Session, gtin: str, serial: str, lot: str | None
+) -> tuple[StampInfo | None, bool]:
+    """The issued stamp, and whether published events name the item itself; UnknownCode when
+    the link names another lot than the stamp's."""
+    row = repository.stamp(session, gtin, serial, item=identifiers.sgtin_dl(gtin, serial))
     if row is None:
-        return None
+        return None, False
     if lot is not None and row.lot and row.lot != lot:
         raise UnknownCode()
-    return StampInfo(
-        row.id, row.serial, row.short_code, row.lot, row.status, row.status_reason, row.activated_at
-    )
+    return StampInfo(*row[:7]), row.own_events
 
 
 def _recalls(session: Session, idents: list[str]) -> tuple[RecallInfo, ...]:

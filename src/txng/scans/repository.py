@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Final, NamedTuple
 
-from sqlalchemy import Insert, and_, bindparam, exists, func, insert, not_, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    not_,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import ColumnElement
 
 from txng.models import StoredFile
 from txng.models.stamps import ProblemReport, StampScan
@@ -63,37 +76,69 @@ def insert_visits(session: Session, visits: list[dict[str, object]]) -> None:
         session.connection().execute(_visit_statement(), visits)
 
 
-def _others(stamp_id: int, ip_hash: str, since: datetime) -> ColumnElement[bool]:
-    """Scans of the stamp except this visitor's current visit (reloads, language switch)."""
-    return and_(
-        StampScan.stamp_id == stamp_id,
-        not_(and_(StampScan.ip_hash == ip_hash, StampScan.scanned_at >= since)),
+class HistoryRow(NamedTuple):
+    scanned_at: datetime
+    commune_code: str | None
+    latitude: float | None
+    longitude: float | None
+    first: int  # 1: the first scan by others
+    others: int  # scans by others (the same on every row)
+    nth_located: int  # 1, 2, … from the newest located scan (rows with coordinates)
+
+
+def _history_statement() -> Select[Any]:
+    """The statement of ``scan_history``, built once with bind parameters (see there)."""
+    since = bindparam("since", type_=StampScan.scanned_at.type)
+    mine = and_(StampScan.ip_hash == bindparam("ip_hash"), StampScan.scanned_at >= since)
+    is_other = case((not_(mine), 1), else_=0)
+    has_place = StampScan.latitude.is_not(None)
+    ranked = (
+        select(
+            StampScan.scanned_at,
+            StampScan.commune_code,
+            StampScan.latitude,
+            StampScan.longitude,
+            is_other.label("is_other"),
+            func.sum(is_other).over().label("others"),
+            func.row_number()
+            .over(partition_by=is_other, order_by=(StampScan.scanned_at, StampScan.id))
+            .label("nth_other"),
+            func.row_number()
+            .over(
+                partition_by=case((has_place, 1), else_=0),
+                order_by=(StampScan.scanned_at.desc(), StampScan.id.desc()),
+            )
+            .label("nth_located"),
+        )
+        .where(StampScan.stamp_id == bindparam("stamp_id"), or_(not_(mine), has_place))
+        .subquery()
     )
+    first = and_(ranked.c.is_other == 1, ranked.c.nth_other == 1)
+    located = and_(ranked.c.latitude.is_not(None), ranked.c.nth_located <= bindparam("located"))
+    return select(
+        ranked.c.scanned_at,
+        ranked.c.commune_code,
+        ranked.c.latitude,
+        ranked.c.longitude,
+        case((first, 1), else_=0),
+        ranked.c.others,
+        ranked.c.nth_located,
+    ).where(or_(first, located))
 
 
-def scan_count(session: Session, stamp_id: int, ip_hash: str, since: datetime) -> int:
-    stmt = select(func.count()).select_from(StampScan).where(_others(stamp_id, ip_hash, since))
-    return int(session.scalar(stmt) or 0)
+_HISTORY: Final = _history_statement()
 
 
-def first_scan(session: Session, stamp_id: int, ip_hash: str, since: datetime) -> StampScan | None:
-    stmt = (
-        select(StampScan)
-        .where(_others(stamp_id, ip_hash, since))
-        .order_by(StampScan.scanned_at, StampScan.id)
-        .limit(1)
-    )
-    return session.scalar(stmt)
+def scan_history(
+    session: Session, stamp_id: int, ip_hash: str, since: datetime, located: int = LOCATED_SCANS
+) -> list[HistoryRow]:
+    """Earlier scans for the verdict in one statement (the page is opened very often).
 
-
-def located_scans(session: Session, stamp_id: int, limit: int = LOCATED_SCANS) -> list[StampScan]:
-    stmt = (
-        select(StampScan)
-        .where(StampScan.stamp_id == stamp_id, StampScan.latitude.is_not(None))
-        .order_by(StampScan.scanned_at.desc(), StampScan.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(stmt))
+    Rows: the first scan by others (any scan of the stamp but this visitor's current visit:
+    their reloads, a language switch) and the latest ``located`` scans with coordinates (a row
+    may be both). No row, or ``others`` = 0: nobody else scanned the stamp."""
+    params = {"stamp_id": stamp_id, "ip_hash": ip_hash, "since": since, "located": located}
+    return [HistoryRow(*row) for row in session.execute(_HISTORY, params)]
 
 
 def latest_scan_of(

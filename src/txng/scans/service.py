@@ -17,7 +17,7 @@ from txng.errors import N_, FieldError, Forbidden, NotFound, TooManyRequests, Va
 from txng.kit import files
 from txng.kit.adminunits import admin_units
 from txng.models import StoredFile
-from txng.models.stamps import ProblemReport, StampScan
+from txng.models.stamps import ProblemReport
 from txng.scans import repository
 from txng.scans.schemas import LocationIn, ReportIn
 from txng.scans.verdict import ScanPoint
@@ -60,19 +60,23 @@ class History:
     located: tuple[ScanPoint, ...]
 
 
-def _point(scan: StampScan) -> ScanPoint:
-    return ScanPoint(scan.scanned_at, scan.commune_code, scan.latitude, scan.longitude)
+def _point(row: repository.HistoryRow) -> ScanPoint:
+    return ScanPoint(row.scanned_at, row.commune_code, row.latitude, row.longitude)
 
 
 def history(session: Session, *, stamp_id: int, ip_hash: str, now: datetime) -> History:
-    """Earlier scans of a stamp, not counting the current visitor's current visit."""
-    since = now - VISIT
-    count = repository.scan_count(session, stamp_id, ip_hash, since)
+    """Earlier scans of a stamp, not counting the current visitor's current visit (one query)."""
+    rows = repository.scan_history(session, stamp_id, ip_hash, now - VISIT)
+    count = int(rows[0].others or 0) if rows else 0
     if not count:  # a first scan: nothing to compare with
         return History(0, None, ())
-    first = repository.first_scan(session, stamp_id, ip_hash, since)
-    located = tuple(_point(s) for s in repository.located_scans(session, stamp_id))
-    return History(count, _point(first) if first else None, located)
+    first = next((_point(r) for r in rows if r.first), None)
+    located = tuple(
+        _point(r)
+        for r in sorted(rows, key=lambda r: r.nth_located)
+        if r.latitude is not None and r.nth_located <= repository.LOCATED_SCANS
+    )
+    return History(count, first, located)
 
 
 def _rounded(value: float | None) -> float | None:

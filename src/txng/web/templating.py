@@ -27,6 +27,9 @@ def environment(locale: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
         lstrip_blocks=True,
+        # Templates are package files: no stat() of each template and include on every render
+        # (measurable on busy pages such as the consumer page); restart to see an edit.
+        auto_reload=False,
     )
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["date"] = i18n.format_date

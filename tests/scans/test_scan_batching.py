@@ -1,0 +1,76 @@
+"""Scans logged at the same time are written together (group commit), and none is lost."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import scan_factories as sf
+from conftest import Backend
+from txng.models.base import utcnow
+from txng.models.stamps import StampScan
+from txng.scans import tasks
+
+VISITORS = 20
+
+
+def _in_threads(target: object, count: int) -> None:
+    start = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        start.wait()
+        target(i)  # type: ignore[operator]
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a scan task never returned"
+
+
+def test_concurrent_scans_are_all_stored_in_a_few_transactions(
+    backend: Backend, db_session: Session
+) -> None:
+    w = sf.world(db_session)
+    stamp = sf.stamp(db_session, w)
+    db_session.commit()
+    sessions = []
+
+    def slow_maker() -> Session:  # the first write is slow: the other scans queue behind it
+        sessions.append(1)
+        if len(sessions) == 1:
+            time.sleep(0.3)
+        return backend.sessionmaker()
+
+    now = utcnow()
+    _in_threads(
+        lambda i: tasks.record_scan(slow_maker, stamp_id=stamp.id, ip_hash=f"ip-{i}", at=now),  # type: ignore[arg-type]
+        VISITORS,
+    )
+    stored = db_session.scalar(
+        select(func.count()).select_from(StampScan).where(StampScan.stamp_id == stamp.id)
+    )
+    assert stored == VISITORS
+    assert len(sessions) <= 3  # not one transaction per scan
+
+
+def test_a_failing_batch_is_logged_and_releases_every_waiting_scan(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken() -> Session:
+        time.sleep(0.1)
+        raise RuntimeError("database is locked")
+
+    with caplog.at_level(logging.ERROR, logger="txng.scans"):
+        _in_threads(
+            lambda i: tasks.record_scan(broken, stamp_id=i + 1, ip_hash="x", at=utcnow()),  # type: ignore[arg-type]
+            8,
+        )
+    logged = sum(int(r.getMessage().split()[3]) for r in caplog.records)
+    assert logged == 8  # every scan is accounted for in a "could not log N scan(s)" line
