@@ -18,20 +18,16 @@ import random
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 from sqlalchemy import insert
 
-from bench.world import PG_ADMIN_URL, POSTGRESQL, SQLITE, Backend, scratch_database
+from bench.world import POSTGRESQL, SQLITE, scratch_database
 from bench.world import postgres_version as _pg_version
 from txng.db import make_engine, make_sessionmaker, session_scope
 from txng.ledger import merkle, outbox, service
 from txng.ledger.canonical import canonicalize
-from txng.migrations import runner
 from txng.models import LedgerLeaf, LedgerNode, LedgerState
 from txng.models.base import utcnow
 
@@ -209,31 +205,11 @@ def section(results: list[LedgerResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
-@contextmanager
-def _own_database(backend: Backend, workdir: Path) -> Iterator[str]:
-    if backend == SQLITE:
-        with scratch_database(backend, workdir, "ledger") as url:
-            yield url
-        return
-    name = "txng_bench_ledger"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    url = f"{base}/{name}"
-    try:
-        runner.upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def run_all(workdir: Path, *, leaves: int, append: int) -> list[LedgerResult]:
     backends = [SQLITE] + ([POSTGRESQL] if _pg_version() else [])
     results = []
     for backend in backends:
-        with _own_database(backend, workdir) as url:
+        with scratch_database(backend, workdir, "ledger", pg_name="txng_bench_ledger") as url:
             results.append(run_ledger(backend.name, url, leaves=leaves, append=append))
     return results
 

@@ -10,19 +10,15 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import Engine
 
 from bench.memory import peak_rss_mib
 from bench.world import (
     ADMIN,
-    PG_ADMIN_URL,
     POSTGRESQL,
     SQLITE,
     Backend,
@@ -32,7 +28,6 @@ from bench.world import (
 from bench.world import postgres_version as _pg_version
 from txng.db import make_engine, make_sessionmaker, session_scope
 from txng.kit.gs1 import with_check_digit
-from txng.migrations import runner
 from txng.models import StampRequest
 from txng.registry import service as registry_service
 from txng.registry.schemas import ProductIn
@@ -201,28 +196,6 @@ def run_all(backends: list[Backend], workdir: Path, *, stamps: int) -> list[Stam
     return results
 
 
-@contextmanager
-def _own_database(backend: Backend, workdir: Path) -> Iterator[str]:
-    """As scratch_database, but PostgreSQL under a name of its own: run alone, this benchmark
-    must not drop the database another benchmark is using."""
-    if backend == SQLITE:
-        with scratch_database(backend, workdir, "stamps") as url:
-            yield url
-        return
-    name = "txng_bench_stamps"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    url = f"{base}/{name}"
-    try:
-        runner.upgrade(url)
-        yield url
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.stamps", description=__doc__)
     parser.add_argument("--stamps", type=int, default=1_000_000)
@@ -231,7 +204,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory(prefix="txng-bench-") as tmp:
         for backend in backends:
-            with _own_database(backend, Path(tmp)) as url:
+            with scratch_database(backend, Path(tmp), "stamps", pg_name="txng_bench_stamps") as url:
                 results.append(run_stamps(backend.name, url, stamps=args.stamps))
             print(section(results), flush=True)
 

@@ -58,8 +58,13 @@ def _pg_admin(sql: str) -> None:
 
 
 @contextmanager
-def scratch_database(backend: Backend, workdir: Path, tag: str) -> Iterator[str]:
-    """A freshly migrated database (temp SQLite file or `txng_bench`), removed afterwards."""
+def scratch_database(
+    backend: Backend, workdir: Path, tag: str, *, pg_name: str = PG_DATABASE
+) -> Iterator[str]:
+    """A freshly migrated database (temp SQLite file or `txng_bench`), removed afterwards.
+
+    A benchmark run on its own (``python -m bench.ledger``) passes a ``pg_name`` of its own so
+    that it never drops the database another benchmark is using."""
     if backend == SQLITE:
         path = workdir / f"{tag}.sqlite3"
         url = f"sqlite:///{path}"
@@ -70,15 +75,15 @@ def scratch_database(backend: Backend, workdir: Path, tag: str) -> Iterator[str]
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         return
-    _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-    _pg_admin(f'CREATE DATABASE "{PG_DATABASE}"')
+    _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+    _pg_admin(f'CREATE DATABASE "{pg_name}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    url = f"{base}/{PG_DATABASE}"
+    url = f"{base}/{pg_name}"
     try:
         runner.upgrade(url)
         yield url
     finally:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+        _pg_admin(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 def tax_code() -> str:
