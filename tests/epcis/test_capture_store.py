@@ -82,6 +82,32 @@ def test_index_and_link_rows_belong_to_their_own_event(db_session: Session) -> N
         assert value.endswith(body["epcList"][0].rsplit(".", 1)[1])
 
 
+def test_a_long_document_keeps_every_index_row_on_its_own_event(db_session: Session) -> None:
+    """On PostgreSQL a document goes in rounds of COPY (capture._PIPELINE_CHUNK events): the
+    rows of each round name the events of that round, also across round boundaries."""
+    principal = _principal(db_session)
+    count = 2 * capture._PIPELINE_CHUNK + 17
+    outcome = capture.capture(db_session, principal, _doc(*(_event(str(i)) for i in range(count))))
+    assert outcome.job.stored_count == count
+    assert _serials_by_event(db_session) == {str(i): {str(i)} for i in range(count)}
+    assert _count(db_session, EventLink) == count
+
+
+def test_a_long_document_stored_before_in_part_stores_the_rest_once(db_session: Session) -> None:
+    """An event already stored late in a long document stops the first attempt in a later round
+    of COPY; the rounds already sent are undone and the rest stored once."""
+    principal = _principal(db_session)
+    late = str(capture._PIPELINE_CHUNK + 40)
+    capture.capture(db_session, principal, _doc(_event(late)))
+    count = 2 * capture._PIPELINE_CHUNK
+    outcome = capture.capture(db_session, principal, _doc(*(_event(str(i)) for i in range(count))))
+    assert not outcome.errors
+    assert (outcome.job.stored_count, outcome.job.duplicate_count) == (count - 1, 1)
+    assert _serials_by_event(db_session) == {str(i): {str(i)} for i in range(count)}
+    assert _count(db_session, EventIdent) == count
+    assert _count(db_session, EventLink) == count
+
+
 def test_the_same_event_twice_in_one_document_is_stored_once(db_session: Session) -> None:
     principal = _principal(db_session)
     outcome = capture.capture(db_session, principal, _doc(_event("1"), _event("2"), _event("1")))

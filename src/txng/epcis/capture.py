@@ -14,8 +14,10 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
+import orjson
 import psycopg
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +38,7 @@ PROCEED = "proceed"
 ERROR_BEHAVIOURS = (ROLLBACK, PROCEED)
 MAX_STORED_ERRORS = 1000
 _CHUNK = 500
+_PIPELINE_CHUNK = 250  # events per round of COPY on PostgreSQL
 _SGTIN_DL = re.compile(r"https://id\.gs1\.org/01/(\d{14})/21/")
 
 # Where each list of identifiers goes in the index (field name → role).
@@ -449,7 +452,18 @@ _EVENT_COLUMNS = (
 # SQLAlchemy's, or the driver's when _store writes on the raw connection
 _INTEGRITY_ERRORS = (IntegrityError, psycopg.IntegrityError, sqlite3.IntegrityError)
 # What the JSON columns hold: compact JSON text (parsed by PostgreSQL into jsonb).
-_json = json.JSONEncoder(separators=(",", ":")).encode
+_json_fallback = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def _json(value: Any) -> str:
+    """Compact JSON text of a captured body (orjson; json for what it refuses, e.g. integers
+    beyond 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return _json_fallback(value)
+
+
 _IDENT_COLUMNS = ("event_pk", "role", "ident", "quantity", "uom")
 _LINK_COLUMNS = ("event_pk", "kind", "type", "value")
 
@@ -550,23 +564,45 @@ _COPY_LINKS = f"COPY epcis_event_link ({_columns(_LINK_COLUMNS)}) FROM STDIN"
 
 
 def _copy_postgresql(dbapi: Any, items: Iterable[_Prepared], count: int, ctx: _RowContext) -> None:
-    """Take the ids from the sequence, then COPY the events (each row built while the server
-    inserts the previous ones) and their index rows."""
+    """Take the ids from the sequence, then COPY the events and their index rows, a chunk at a
+    time, so that Python and the server work at the same time: each event is prepared (hashed)
+    and its row built while the server inserts the rows sent before it, whether event rows or
+    the identifier and link rows of the previous chunk (ADR 0014)."""
     with dbapi.cursor() as cursor:
         cursor.execute(_NEXT_IDS_PG, (count,))
-        ids = sorted(row[0] for row in cursor.fetchall())
-        idents: list[tuple[Any, ...]] = []
-        links: list[tuple[Any, ...]] = []
-        with cursor.copy(_COPY_EVENTS) as copy:
-            for pk, item in zip(ids, items, strict=True):
-                copy.write_row((pk, *_event_row(item, ctx)))
-                idents.extend((pk, *row) for row in index_rows(item.event))
-                links.extend((pk, *row) for row in link_rows(item.event, ctx.namespaces))
-        for sql, rows in ((_COPY_IDENTS, idents), (_COPY_LINKS, links)):
-            if rows:
-                with cursor.copy(sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
+        ids = iter(sorted(row[0] for row in cursor.fetchall()))
+        source = iter(items)
+        ahead: list[_Prepared] = []
+        while True:
+            chunk, ahead = ahead, []
+            chunk.extend(islice(source, 0 if chunk else 1))
+            if not chunk:
+                return
+            idents: list[tuple[Any, ...]] = []
+            links: list[tuple[Any, ...]] = []
+            with cursor.copy(_COPY_EVENTS) as copy:
+                for item in _filled(chunk, source, _PIPELINE_CHUNK):
+                    pk = next(ids)
+                    copy.write_row((pk, *_event_row(item, ctx)))
+                    idents.extend((pk, *row) for row in index_rows(item.event))
+                    links.extend((pk, *row) for row in link_rows(item.event, ctx.namespaces))
+            # One event of the next chunk prepared every `step` index rows sent.
+            step = max(1, (len(idents) + len(links)) // _PIPELINE_CHUNK)
+            for sql, rows in ((_COPY_IDENTS, idents), (_COPY_LINKS, links)):
+                if rows:
+                    with cursor.copy(sql) as copy:
+                        for n, row in enumerate(rows, 1):
+                            copy.write_row(row)
+                            if n % step == 0 and len(ahead) < _PIPELINE_CHUNK:
+                                ahead.extend(islice(source, 1))
+
+
+def _filled(chunk: list[_Prepared], source: Iterator[_Prepared], size: int) -> Iterator[_Prepared]:
+    """The items of ``chunk``, then more from ``source`` (appended to ``chunk``) up to ``size``."""
+    yield from list(chunk)
+    for item in islice(source, size - len(chunk)):
+        chunk.append(item)
+        yield item
 
 
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:

@@ -20,6 +20,8 @@ NAMING = {
 
 # BIGINT keys on PostgreSQL; SQLite only auto-increments a column declared INTEGER.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+# An id column that refers to another table without a FOREIGN KEY constraint (see ADR 0014).
+BigIntRef = BigIntPK
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 

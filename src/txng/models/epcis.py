@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from txng.models.base import Base, BigIntPK, JSONType, UTCDateTime, utcnow
+from txng.models.base import Base, BigIntPK, BigIntRef, JSONType, UTCDateTime, utcnow
 
 
 class CaptureJob(Base):
@@ -63,22 +63,20 @@ class EpcisEvent(Base):
     disposition: Mapped[str | None] = mapped_column(String(600))
     read_point: Mapped[str | None] = mapped_column(String(600), index=True)
     biz_location: Mapped[str | None] = mapped_column(String(600), index=True)
-    organisation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("organisation.id", ondelete="RESTRICT")
-    )
-    capture_job_id: Mapped[int] = mapped_column(
-        ForeignKey("epcis_capture_job.id", ondelete="RESTRICT"), index=True
-    )
-    recorded_by_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("user_account.id", ondelete="SET NULL")
-    )
+    # References without FOREIGN KEY constraints (ADR 0014): capture writes them in the same
+    # transaction as the rows they name, organisations and users are never deleted.
+    organisation_id: Mapped[int | None] = mapped_column(BigIntRef)  # organisation.id
+    capture_job_id: Mapped[int] = mapped_column(BigIntRef, index=True)  # epcis_capture_job.id
+    recorded_by_user_id: Mapped[int | None] = mapped_column(BigIntRef)  # user_account.id
     # Set by the review workflow; until then only the owner and authorised reviewers see it.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The declared error of a later errorDeclaration, or of the event itself.
     error_declared: Mapped[bool] = mapped_column(Boolean, default=False)
-    body: Mapped[dict[str, object]] = mapped_column(JSONType)
+    # json, not jsonb, on PostgreSQL (ADR 0014): returned as captured; the few query filters on
+    # extension fields cast it to jsonb per row, no index uses it.
+    body: Mapped[dict[str, object]] = mapped_column(JSON)
     # The document's own JSON-LD prefixes the body uses (prefix -> IRI).
-    namespaces: Mapped[dict[str, str]] = mapped_column(JSONType, default=dict)
+    namespaces: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
 # Roles of an identifier in an event (column ``role`` of EventIdent).
@@ -104,7 +102,7 @@ class EventIdent(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    event_pk: Mapped[int] = mapped_column(ForeignKey("epcis_event.id", ondelete="CASCADE"))
+    event_pk: Mapped[int] = mapped_column(BigIntRef)  # epcis_event.id (ADR 0014)
     role: Mapped[str] = mapped_column(String(8))
     ident: Mapped[str] = mapped_column(String(600))
     quantity: Mapped[float | None] = mapped_column(Float)
@@ -121,7 +119,7 @@ class EventLink(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    event_pk: Mapped[int] = mapped_column(ForeignKey("epcis_event.id", ondelete="CASCADE"))
+    event_pk: Mapped[int] = mapped_column(BigIntRef)  # epcis_event.id (ADR 0014)
     kind: Mapped[str] = mapped_column(String(8))
     type: Mapped[str | None] = mapped_column(String(600))
     value: Mapped[str] = mapped_column(String(600))
