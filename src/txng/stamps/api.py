@@ -33,6 +33,10 @@ router = APIRouter(prefix="/api/v1/stamps", tags=["stamps"])
 
 PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
 PerPage = Annotated[int, Query(ge=1, le=200)]
+SymbolChoice = Annotated[
+    outputs.Symbol,
+    Query(description="The symbol: the QR of the Digital Link, or a GS1 DataMatrix (FNC1)."),
+]
 
 
 def base_url(request: Request) -> str:
@@ -154,11 +158,15 @@ def codes_csv(request_id: DbId, request: Request, caller: ApiCaller) -> Streamin
 
 
 @router.get("/requests/{request_id}/codes.zip", response_class=StreamingResponse)
-def codes_zip(request_id: DbId, request: Request, caller: ApiCaller) -> StreamingResponse:
-    """The CSV and one SVG QR code per stamp, zipped (built in a temporary file)."""
+def codes_zip(
+    request_id: DbId, request: Request, caller: ApiCaller, symbol: SymbolChoice = "qr"
+) -> StreamingResponse:
+    """The CSV and one SVG per stamp (QR, or GS1 DataMatrix with ``symbol=datamatrix``),
+    zipped (built in a temporary file)."""
     req, labels = _labels(request, caller, request_id)
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed by the generator below
-    outputs.write_zip(spool, _gtin(request, req), labels, name=f"stamps-{req.id}")
+    outputs.write_zip(spool, _gtin(request, req), labels, name=f"stamps-{req.id}", symbol=symbol)
+    archive = f"stamps-{req.id}" if symbol == "qr" else f"stamps-{req.id}-{symbol}"
     spool.seek(0)
 
     def chunks() -> Iterator[bytes]:
@@ -169,7 +177,7 @@ def codes_zip(request_id: DbId, request: Request, caller: ApiCaller) -> Streamin
     return StreamingResponse(
         chunks(),
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="stamps-{req.id}.zip"'},
+        headers={"Content-Disposition": f'attachment; filename="{archive}.zip"'},
     )
 
 
@@ -180,8 +188,10 @@ def sheet_pdf(
     caller: ApiCaller,
     part: Annotated[int, Query(ge=1, le=10_000)] = 1,
     template: str | None = None,
+    symbol: SymbolChoice = "qr",
 ) -> Response:
-    """Printable label sheets (PDF), :data:`outputs.PDF_PART` labels per part (``part=1…``)."""
+    """Printable label sheets (PDF), :data:`outputs.PDF_PART` labels per part (``part=1…``),
+    with QR codes or (``symbol=datamatrix``) GS1 DataMatrix symbols."""
     req, labels = _labels(request, caller, request_id)
     sheet = SHEETS.get(template or req.label_template)
     if sheet is None:
@@ -200,12 +210,18 @@ def sheet_pdf(
                 yield label
 
     pdf = outputs.sheet_pdf(
-        window(), sheet=sheet, product_name=name, producer=producer, with_pin=req.with_pin
+        window(),
+        sheet=sheet,
+        product_name=name,
+        producer=producer,
+        with_pin=req.with_pin,
+        symbol=symbol,
     )
+    suffix = "" if symbol == "qr" else f"-{symbol}"
     return Response(
         pdf,
         media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="stamps-{req.id}-{part}.pdf"'},
+        headers={"Content-Disposition": f'inline; filename="stamps-{req.id}-{part}{suffix}.pdf"'},
     )
 
 
@@ -267,4 +283,24 @@ def qr_png(
 ) -> Response:
     """The stamp's QR code (PNG)."""
     png = outputs.qr_png(_stamp_uri(request, caller, db, stamp_id), scale=scale)
+    return Response(png, media_type="image/png")
+
+
+@router.get("/{stamp_id}/datamatrix.svg", response_class=Response)
+def datamatrix_svg(stamp_id: DbId, request: Request, caller: ApiCaller, db: DB) -> Response:
+    """The stamp's GS1 DataMatrix (SVG): (01) GTIN, (10) lot if printed, (21) serial."""
+    svg = outputs.datamatrix_svg(_stamp_uri(request, caller, db, stamp_id))
+    return Response(svg, media_type="image/svg+xml")
+
+
+@router.get("/{stamp_id}/datamatrix.png", response_class=Response)
+def datamatrix_png(
+    stamp_id: DbId,
+    request: Request,
+    caller: ApiCaller,
+    db: DB,
+    scale: Annotated[int, Query(ge=1, le=40)] = 8,
+) -> Response:
+    """The stamp's GS1 DataMatrix (PNG): (01) GTIN, (10) lot if printed, (21) serial."""
+    png = outputs.datamatrix_png(_stamp_uri(request, caller, db, stamp_id), scale=scale)
     return Response(png, media_type="image/png")

@@ -7,14 +7,18 @@
   as ``XXXX-XXXX-XX`` under the QR for typing; the check symbol catches every single wrong
   symbol and most swaps of neighbours before the database is asked.
 * PINs: 6 random digits, printed under a scratch layer.
+* GS1 element strings: what a GS1 DataMatrix of the stamp carries, (01)(10)(21) read back from
+  its Digital Link, so that both symbols always say the same.
 
 See docs/adr/0011-stamps.md.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Final
+from urllib.parse import urlsplit
 
 from txng.epcis import identifiers
 from txng.resolver import dl
@@ -101,3 +105,25 @@ def stamp_uri(base_url: str, gtin: str, serial: str, lot: str | None = None) -> 
         parts += ["10", dl.encode(lot)]
     parts += ["21", dl.encode(serial)]
     return base_url.rstrip("/") + "/" + "/".join(parts)
+
+
+# The end of a stamp's Digital Link (see :func:`stamp_uri`); lot and serial are escaped, no "/".
+_STAMP_PATH: Final = re.compile(r"/01/[0-9]{14}(?:/10/[^/]+)?/21/[^/]+$")
+
+
+def stamp_elements(uri: str) -> tuple[tuple[str, str], ...]:
+    """The AIs and values of a stamp's Digital Link in element string order:
+    ``(("01", gtin14), ("10", lot), ("21", serial))``, without the lot when none is printed.
+
+    Raises ``ValueError`` when ``uri`` is not a stamp's link."""
+    match = _STAMP_PATH.search(urlsplit(uri).path)
+    if match is None:
+        raise ValueError(f"not a stamp's Digital Link: {uri}")
+    link = dl.parse(match.group(0))
+    return (("01", link.key), *link.qualifiers)
+
+
+def element_string(uri: str) -> str:
+    """The stamp's GS1 element string as people read it: ``(01)…(10)…(21)…`` (the text printed
+    under a GS1 symbol, and what a scanner reports for a GS1 DataMatrix)."""
+    return "".join(f"({ai}){value}" for ai, value in stamp_elements(uri))

@@ -1,4 +1,9 @@
-"""What a printer needs: QR codes (SVG, PNG), PDF label sheets, CSV and ZIP code files.
+"""What a printer needs: QR codes and GS1 DataMatrix symbols (SVG, PNG), PDF label sheets, CSV
+and ZIP code files.
+
+The QR carries the stamp's Digital Link URI; the GS1 DataMatrix carries the same GTIN, lot and
+serial as a GS1 element string (FNC1 first), the GS1 way for a DataMatrix. Its encoder is zint,
+through zxing-cpp's writer.
 
 Everything here works on plain values (:class:`Label`) and iterators, so that 100,000 stamps
 stream through in bounded memory; only a PDF is built whole, one part of at most
@@ -11,17 +16,21 @@ import csv
 import importlib.util
 import io
 import shutil
+import struct
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, Final, Literal
 
 import segno
+import zxingcpp
 from fpdf import FPDF
 
-from txng.stamps.codes import format_short_code
+from txng.errors import N_
+from txng.stamps.codes import format_short_code, stamp_elements
 from txng.stamps.sheets import Sheet
 
 PDF_PART: Final = 5000  # labels per PDF file
@@ -60,6 +69,113 @@ def qr_png(uri: str, *, scale: int = 8) -> bytes:
     return out.getvalue()
 
 
+# GS1 DataMatrix --------------------------------------------------------------------------
+
+Symbol = Literal["qr", "datamatrix"]
+SYMBOLS: Final[dict[str, str]] = {"qr": N_("QR code"), "datamatrix": N_("GS1 DataMatrix")}
+DEFAULT_SYMBOL: Final = "qr"
+Modules = Sequence[Sequence[bool]]  # rows of modules, True where dark
+
+
+def datamatrix(uri: str) -> zxingcpp.Barcode:
+    """The GS1 DataMatrix of a stamp: FNC1, then (01) GTIN-14, (10) lot if printed, (21) serial
+    taken from its Digital Link ``uri``; square, ECC 200, the smallest size that holds them."""
+    content = "".join(f"[{ai}]{value}" for ai, value in stamp_elements(uri))
+    # forceSquare: left alone, zint picks a rectangular DMRE size (8 × 96) for some long data,
+    # which fits no label and which older scanners do not read. Unknown options are ignored
+    # silently, and a malformed value aborts the process: the tests check the shape.
+    return zxingcpp.create_barcode(
+        content, zxingcpp.BarcodeFormat.DataMatrix, gs1=True, forceSquare=True
+    )
+
+
+def datamatrix_modules(uri: str) -> list[list[bool]]:
+    """The DataMatrix's modules without quiet zone (one grey pixel each from the encoder)."""
+    image = datamatrix(uri).to_image(scale=1, add_quiet_zones=False)
+    height, width = image.shape
+    pixels = bytes(image)  # type: ignore[call-overload]  # a buffer; the stub does not say
+    return [[pixels[r * width + c] < 128 for c in range(width)] for r in range(height)]
+
+
+def _runs(row: Sequence[bool]) -> Iterator[tuple[int, int]]:
+    """(start, length) of each run of dark modules in a row."""
+    c, n = 0, len(row)
+    while c < n:
+        if row[c]:
+            start = c
+            while c < n and row[c]:
+                c += 1
+            yield start, c - start
+        else:
+            c += 1
+
+
+def modules_svg(modules: Modules, *, scale: int, border: int) -> bytes:
+    """An SVG of the modules: a white background and one path of the dark runs."""
+    width, height = len(modules[0]) + 2 * border, len(modules) + 2 * border
+    path = "".join(
+        f"M{border + start} {border + r}h{length}v1h-{length}z"
+        for r, row in enumerate(modules)
+        for start, length in _runs(row)
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width * scale}" '
+        f'height="{height * scale}" viewBox="0 0 {width} {height}" shape-rendering="crispEdges">'
+        f'<rect width="{width}" height="{height}" fill="#fff"/><path fill="#000" d="{path}"/>'
+        "</svg>"
+    ).encode()
+
+
+def _padded(modules: Modules, border: int) -> list[list[bool]]:
+    """The modules inside a light quiet zone of ``border`` modules."""
+    side = [False] * border
+    blank = [False] * (len(modules[0]) + 2 * border)
+    return [blank] * border + [[*side, *row, *side] for row in modules] + [blank] * border
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def modules_png(modules: Modules, *, scale: int, border: int) -> bytes:
+    """A 1-bit greyscale PNG of the modules, ``scale`` pixels a module."""
+    rows = _padded(modules, border)
+    width, height = len(rows[0]) * scale, len(rows) * scale
+    row_bytes = -(-width // 8)
+    raw = bytearray()
+    for row in rows:
+        bits = "".join(("0" if dark else "1") * scale for dark in row).ljust(row_bytes * 8, "0")
+        raw += (b"\x00" + int(bits, 2).to_bytes(row_bytes, "big")) * scale  # filter 0: none
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1 bit, greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", zlib.compress(bytes(raw), 9))
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def datamatrix_svg(uri: str, *, scale: int = 4) -> bytes:
+    return modules_svg(datamatrix_modules(uri), scale=scale, border=2)
+
+
+def datamatrix_png(uri: str, *, scale: int = 8) -> bytes:
+    return modules_png(datamatrix_modules(uri), scale=scale, border=2)
+
+
+def symbol_svg(symbol: Symbol, uri: str) -> bytes:
+    """The stamp's symbol of the chosen kind as SVG (the QR with the fast mask, for files of
+    many stamps)."""
+    return datamatrix_svg(uri) if symbol == "datamatrix" else qr_svg(uri, fast=True)
+
+
+def symbol_modules(symbol: Symbol, uri: str) -> list[list[bool]]:
+    """The modules of the chosen symbol, with a quiet zone of two modules, for the sheets."""
+    if symbol == "datamatrix":
+        return _padded(datamatrix_modules(uri), 2)
+    return [[bool(m) for m in row] for row in qr(uri, fast=True).matrix_iter(border=2)]
+
+
 # CSV and ZIP -----------------------------------------------------------------------------
 
 CSV_HEADER: Final = ("short_code", "serial", "gtin", "lot", "pin", "uri", "status")
@@ -89,8 +205,16 @@ def csv_lines(gtin: str, labels: Iterable[Label]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def write_zip(target: IO[bytes], gtin: str, labels: Iterable[Label], *, name: str) -> int:
-    """A ZIP of ``{name}.csv`` and one ``svg/{short code}.svg`` per stamp; returns the count.
+def write_zip(
+    target: IO[bytes],
+    gtin: str,
+    labels: Iterable[Label],
+    *,
+    name: str,
+    symbol: Symbol = DEFAULT_SYMBOL,
+) -> int:
+    """A ZIP of ``{name}.csv`` and one ``svg/{short code}.svg`` per stamp (a QR or a GS1
+    DataMatrix, as chosen); returns the count.
 
     SVGs go into the archive as they come; the CSV is spooled (to disk past 8 MB) and added
     last, so memory stays bounded whatever the number of stamps."""
@@ -100,7 +224,7 @@ def write_zip(target: IO[bytes], gtin: str, labels: Iterable[Label], *, name: st
         nonlocal count
         for label in labels:
             archive.writestr(
-                f"svg/{format_short_code(label.short_code)}.svg", qr_svg(label.uri, fast=True)
+                f"svg/{format_short_code(label.short_code)}.svg", symbol_svg(symbol, label.uri)
             )
             count += 1
             yield label
@@ -185,37 +309,40 @@ def _layout(sheet: Sheet) -> _Layout:
     )
 
 
-def _draw_qr(pdf: FPDF, uri: str, x: float, y: float, size: float, page_h: float) -> None:
-    """The QR as filled rectangles (one per run of dark modules) in one path: small and sharp."""
-    symbol = qr(uri, fast=True)
-    border = 2
-    rows = [list(row) for row in symbol.matrix_iter(border=border)]
-    module = size / len(rows)
+def _draw_symbol(
+    pdf: FPDF, modules: Modules, x: float, y: float, size: float, page_h: float
+) -> None:
+    """A symbol (quiet zone included) as filled rectangles, one per run of dark modules, in one
+    path: small and sharp. A module is square; a rectangular symbol is centred vertically."""
+    module = size / max(len(modules), len(modules[0]))
+    y += (size - module * len(modules)) / 2
+
+    def points(mm: float) -> float:
+        # Edges rounded once: neighbouring modules share them, no hairline between rows.
+        return round(mm * MM, 2)
+
     ops: list[str] = ["q 0 g"]
-    for r, row in enumerate(rows):
-        top = page_h - (y + (r + 1) * module)
-        c = 0
-        n = len(row)
-        while c < n:
-            if row[c]:
-                start = c
-                while c < n and row[c]:
-                    c += 1
-                ops.append(
-                    f"{(x + start * module) * MM:.2f} {top * MM:.2f} "
-                    f"{(c - start) * module * MM:.2f} {module * MM:.2f} re"
-                )
-            else:
-                c += 1
+    for r, row in enumerate(modules):
+        top, bottom = points(page_h - (y + r * module)), points(page_h - (y + (r + 1) * module))
+        for start, length in _runs(row):
+            left, right = points(x + start * module), points(x + (start + length) * module)
+            ops.append(f"{left:.2f} {bottom:.2f} {right - left:.2f} {top - bottom:.2f} re")
     ops.append("f Q")
     pdf._out("\n".join(ops))
 
 
 def sheet_pdf(
-    labels: Iterable[Label], *, sheet: Sheet, product_name: str, producer: str, with_pin: bool
+    labels: Iterable[Label],
+    *,
+    sheet: Sheet,
+    product_name: str,
+    producer: str,
+    with_pin: bool,
+    symbol: Symbol = DEFAULT_SYMBOL,
 ) -> bytes:
-    """One PDF of the labels on the chosen stock; every label: QR, product, producer, short
-    code and, when asked, the PIN to hide under a scratch layer."""
+    """One PDF of the labels on the chosen stock; every label: the symbol (QR or GS1
+    DataMatrix), product, producer, short code and, when asked, the PIN to hide under a scratch
+    layer."""
     regular, bold = font_paths()
     pdf = FPDF(unit="mm", format=(sheet.page_width, sheet.page_height))
     pdf.set_auto_page_break(False)
@@ -236,7 +363,8 @@ def sheet_pdf(
         if slot == 0:
             pdf.add_page()
         x, y = sheet.origin(slot)
-        _draw_label(pdf, label, sheet, lay, x, y, name_lines, producer_lines, with_pin)
+        modules = symbol_modules(symbol, label.uri)
+        _draw_label(pdf, label, modules, sheet, lay, (x, y), (name_lines, producer_lines), with_pin)
         index += 1
     if index == 0:
         pdf.add_page()
@@ -246,15 +374,16 @@ def sheet_pdf(
 def _draw_label(
     pdf: FPDF,
     label: Label,
+    modules: Modules,
     sheet: Sheet,
     lay: _Layout,
-    x: float,
-    y: float,
-    name_lines: list[str],
-    producer_lines: list[str],
+    origin: tuple[float, float],
+    text: tuple[list[str], list[str]],
     with_pin: bool,
 ) -> None:
-    _draw_qr(pdf, label.uri, x + lay.pad, y + lay.pad, lay.qr, sheet.page_height)
+    x, y = origin
+    name_lines, producer_lines = text
+    _draw_symbol(pdf, modules, x + lay.pad, y + lay.pad, lay.qr, sheet.page_height)
     tx = x + lay.text_x
     cursor = y + lay.pad + lay.name_pt / MM
     pdf.set_font("label", "B", lay.name_pt)

@@ -57,6 +57,7 @@ def _labels() -> dict[str, Any]:
         "STAMP_STATUS_LABELS": STAMP_STATUS_LABELS,
         "STAMP_ACTION_LABELS": ACTION_LABELS,
         "SHEETS": SHEETS,
+        "SYMBOLS": outputs.SYMBOLS,
         "format_code": codes.format_short_code,
         "PDF_PART": outputs.PDF_PART,
     }
