@@ -341,11 +341,20 @@ def _params(request: Request) -> dict[str, str]:
     summary="Query events (EPCIS 2.0 query parameters)",
     description=(
         "Standard parameters: eventType, GE_/LT_eventTime, GE_/LT_recordTime, EQ_action, "
-        "EQ_bizStep, EQ_disposition, EQ_readPoint, EQ_bizLocation, MATCH_epc, MATCH_anyEPC, "
-        "MATCH_parentID, MATCH_inputEPC, MATCH_outputEPC, MATCH_epcClass, MATCH_anyEPCClass, "
-        "EQ_eventID, EXISTS_errorDeclaration, EQ_bizTransaction_{type}, EQ_source_{type}, "
-        "EQ_destination_{type}, orderBy, orderDirection, perPage, nextPageToken. Several values "
-        "are separated by `|`. Identifiers may be EPC URNs or GS1 Digital Link URIs. "
+        "EQ_bizStep, EQ_disposition, EQ_persistentDisposition_set/_unset, EQ_readPoint, "
+        "WD_readPoint, EQ_bizLocation, WD_bizLocation, EQ_transformationID, MATCH_epc, "
+        "MATCH_anyEPC, MATCH_parentID, MATCH_inputEPC, MATCH_outputEPC, MATCH_epcClass, "
+        "MATCH_inputEPCClass, MATCH_outputEPCClass, MATCH_anyEPCClass, "
+        "EQ_/GT_/GE_/LT_/LE_quantity, EQ_eventID, EXISTS_errorDeclaration, "
+        "GE_/LT_errorDeclarationTime, EQ_errorReason, EQ_correctiveEventID, "
+        "EQ_bizTransaction_{type}, EQ_source_{type}, EQ_destination_{type}, orderBy, "
+        "orderDirection, perPage, nextPageToken. Extension fields: EQ_, GT_, GE_, LT_, LE_ and "
+        "EXISTS_ followed by an optional INNER_ (the field nested anywhere inside an extension "
+        "field), an optional ILMD_ or ERROR_DECLARATION_, and the field's name, either "
+        "`namespaceIRI#localName` or a CURIE `prefix:localName` as the capturing document wrote "
+        "it; GT_/GE_/LT_/LE_ compare numbers or timestamps. WD_readPoint and WD_bizLocation "
+        "match the place itself only: no location hierarchy (master data) is kept. Several "
+        "values are separated by `|`. Identifiers may be EPC URNs or GS1 Digital Link URIs. "
         "Send `Accept: application/xml` for the XML binding."
     ),
 )

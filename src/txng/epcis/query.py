@@ -10,16 +10,20 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+import operator
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from txng.accounts.roles import Principal
-from txng.epcis import identifiers
+from txng.epcis import identifiers, vocab
+from txng.epcis.body_filters import BodyMatch, Compare, Comparison, Exists, FieldName, TextIn
 from txng.epcis.capture import vocabulary_key
 from txng.epcis.timestamps import format_timestamp, parse_timestamp
 from txng.errors import N_, FieldError, TxngError
@@ -65,6 +69,40 @@ _LINK_PREFIXES = (
     ("EQ_source_", "source", "sourceDestType"),
     ("EQ_destination_", "dest", "sourceDestType"),
 )
+_QUANTITY_ROLES = (
+    m.ROLE_QUANTITY,
+    m.ROLE_CHILD_QUANTITY,
+    m.ROLE_INPUT_QUANTITY,
+    m.ROLE_OUTPUT_QUANTITY,
+)
+_QUANTITY_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "EQ_quantity": operator.eq,
+    "GT_quantity": operator.gt,
+    "GE_quantity": operator.ge,
+    "LT_quantity": operator.lt,
+    "LE_quantity": operator.le,
+}
+_COMPARISONS: dict[str, Comparison] = {"GT": ">", "GE": ">=", "LT": "<", "LE": "<="}
+_ERROR_TIME: dict[str, Comparison] = {
+    "GE_errorDeclarationTime": ">=",
+    "LT_errorDeclarationTime": "<",
+}
+# Text fields kept in the body: (where, field, CBV vocabulary whose spellings are equivalent).
+_BODY_TEXT: dict[str, tuple[tuple[str, ...], str, str | None]] = {
+    "EQ_errorReason": (("errorDeclaration",), "reason", "errorReason"),
+    "EQ_correctiveEventID": (("errorDeclaration",), "correctiveEventIDs", None),
+    "EQ_persistentDisposition_set": (("persistentDisposition",), "set", "disposition"),
+    "EQ_persistentDisposition_unset": (("persistentDisposition",), "unset", "disposition"),
+    "EQ_transformationID": ((), "transformationID", None),
+}
+# EQ_/GT_/…/EXISTS_ on an extension field, at the top level, in the ILMD or in the error
+# declaration; INNER_ looks for the field nested anywhere inside those fields.
+_FIELD_PARAM = re.compile(r"(EQ|GT|GE|LT|LE|EXISTS)_(INNER_)?(ILMD_|ERROR_DECLARATION_)?(.+)")
+_FIELD_ROOTS = {None: (), "ILMD_": ("ilmd",), "ERROR_DECLARATION_": ("errorDeclaration",)}
+_NCNAME = r"[A-Za-z_][\w.-]*"
+_CURIE = re.compile(rf"{_NCNAME}:{_NCNAME}")
+_QUALIFIED = re.compile(rf"([A-Za-z][\w+.-]*:[^#\s\"\\]+)#({_NCNAME})")
+_NUMBER = re.compile(r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]{1,3})?\s*")
 _PAGING = frozenset({"perPage", "nextPageToken", "orderBy", "orderDirection", "eventCountLimit"})
 
 
@@ -107,11 +145,38 @@ class EventQuery:
     limit: int | None = None  # eventCountLimit
 
 
-def _values(raw: str) -> list[str]:
+def _values(raw: str, name: str) -> list[str]:
     values = [v for v in raw.split("|") if v]
     if not values:
-        raise _bad("", N_("A parameter needs at least one value"))
+        raise _bad(name, N_("A parameter needs at least one value"))
     return values
+
+
+def _number(raw: str) -> Decimal | None:
+    return Decimal(raw.strip()) if _NUMBER.fullmatch(raw) else None
+
+
+def _flag(name: str, raw: str) -> bool:
+    """A boolean parameter; given without a value it means true."""
+    if raw.lower() in ("", "true"):
+        return True
+    if raw.lower() == "false":
+        return False
+    raise _bad(name, N_("Enter true or false"))
+
+
+def _spellings(kind: str, values: Sequence[str]) -> tuple[str, ...]:
+    """Each value with the other spellings (bare word, Web URI, URN) of the same CBV value:
+    the body keeps the spelling the sender used."""
+    out: list[str] = []
+    for value in values:
+        short = vocab.vocab_short(kind, value)
+        if short is None:
+            out.append(value)
+            continue
+        uri = vocab.vocab_uri(kind, short)
+        out.extend(s for s, u in vocab.vocab_spellings(kind).items() if u == uri)
+    return tuple(dict.fromkeys(out))
 
 
 def _time(name: str, raw: str) -> datetime:
@@ -184,7 +249,7 @@ def parse_query(params: Mapping[str, str]) -> EventQuery:
         if name in _PAGING:
             continue
         if name == "eventType":
-            types = _values(raw)
+            types = _values(raw, name)
             unknown = [t for t in types if t not in EVENT_TYPES]
             if unknown:
                 raise _bad(name, N_("Unknown event type %(value)s"), value=unknown[0])
@@ -194,38 +259,91 @@ def parse_query(params: Mapping[str, str]) -> EventQuery:
             moment = _time(name, raw)
             cond.append(column >= moment if op == ">=" else column < moment)
         elif name == "EQ_action":
-            actions = _values(raw)
+            actions = _values(raw, name)
             if any(a not in ("ADD", "OBSERVE", "DELETE") for a in actions):
                 raise _bad(name, N_("Must be one of: %(allowed)s"), allowed="ADD, OBSERVE, DELETE")
             cond.append(EpcisEvent.action.in_(actions))
         elif name == "EQ_bizStep":
-            keys = [vocabulary_key("bizStep", v, {}) for v in _values(raw)]
+            keys = [vocabulary_key("bizStep", v, {}) for v in _values(raw, name)]
             cond.append(EpcisEvent.biz_step.in_(keys))
         elif name == "EQ_disposition":
-            keys = [vocabulary_key("disposition", v, {}) for v in _values(raw)]
+            keys = [vocabulary_key("disposition", v, {}) for v in _values(raw, name)]
             cond.append(EpcisEvent.disposition.in_(keys))
         elif name in ("EQ_readPoint", "WD_readPoint"):
-            cond.append(EpcisEvent.read_point.in_([_canonical(name, v) for v in _values(raw)]))
+            # WD_: no location hierarchy (master data) is kept, so a place has no descendants.
+            cond.append(
+                EpcisEvent.read_point.in_([_canonical(name, v) for v in _values(raw, name)])
+            )
         elif name in ("EQ_bizLocation", "WD_bizLocation"):
-            cond.append(EpcisEvent.biz_location.in_([_canonical(name, v) for v in _values(raw)]))
+            cond.append(
+                EpcisEvent.biz_location.in_([_canonical(name, v) for v in _values(raw, name)])
+            )
         elif name in _MATCH_ROLES:
-            cond.append(_ident_match(name, _values(raw), _MATCH_ROLES[name]))
-        elif name == "EQ_eventID":
-            cond.append(EpcisEvent.event_id.in_(_values(raw)))
-        elif name == "EXISTS_errorDeclaration":
-            cond.append(EpcisEvent.error_declared.is_(True))
+            cond.append(_ident_match(name, _values(raw, name), _MATCH_ROLES[name]))
         else:
-            cond.append(_link_condition(name, raw))
+            cond.extend(_other_condition(name, raw))
     _parse_paging(query, params)
     return query
 
 
-def _link_condition(name: str, raw: str) -> ColumnElement[bool]:
+def _other_condition(name: str, raw: str) -> list[ColumnElement[bool]]:
+    """Error declarations, quantities, fields kept in the body, links, extension fields."""
+    if name == "EQ_eventID":
+        return [EpcisEvent.event_id.in_(_values(raw, name))]
+    if name == "EXISTS_errorDeclaration":
+        return [EpcisEvent.error_declared.is_(True)] if _flag(name, raw) else []
+    if name in _ERROR_TIME:
+        test = Compare(_ERROR_TIME[name], _time(name, raw))
+        return [BodyMatch(("errorDeclaration",), FieldName("declarationTime"), test)]
+    if name in _BODY_TEXT:
+        root, key, kind = _BODY_TEXT[name]
+        values = _values(raw, name)
+        wanted = TextIn(_spellings(kind, values) if kind else tuple(values))
+        return [BodyMatch(root, FieldName(key), wanted)]
+    if name in _QUANTITY_OPS:
+        return [_quantity_match(name, raw)]
     for prefix, kind, vocabulary in _LINK_PREFIXES:
         if name.startswith(prefix) and len(name) > len(prefix):
             type_key = vocabulary_key(vocabulary, name[len(prefix) :], {})
-            return _link_match(kind, type_key, _values(raw))
-    raise _bad(name, N_("This query parameter is not supported: %(parameter)s"), parameter=name)
+            return [_link_match(kind, type_key, _values(raw, name))]
+    return [_field_condition(name, raw)]
+
+
+def _quantity_match(name: str, raw: str) -> ColumnElement[bool]:
+    amount = _number(raw)
+    if amount is None:
+        raise _bad(name, N_("Enter a number"))
+    compare = _QUANTITY_OPS[name](EventIdent.quantity, float(amount))
+    inner = select(EventIdent.event_pk).where(EventIdent.role.in_(_QUANTITY_ROLES), compare)
+    return EpcisEvent.id.in_(inner)
+
+
+def _field_condition(name: str, raw: str) -> ColumnElement[bool]:
+    """``EQ_ext:field``, ``GE_ILMD_https://example.com/ns#field``, ``EXISTS_INNER_…`` …."""
+    found = _FIELD_PARAM.fullmatch(name)
+    qualified = _QUALIFIED.fullmatch(found.group(4)) if found else None
+    if found is None or (qualified is None and not _CURIE.fullmatch(found.group(4))):
+        raise _bad(name, N_("This query parameter is not supported: %(parameter)s"), parameter=name)
+    op, inner, place, field_name = found.groups()
+    if qualified is not None:
+        namespace, local = qualified.groups()
+        target = FieldName(namespace + local, namespace, local)
+    else:
+        target = FieldName(field_name)
+    root = _FIELD_ROOTS[place]
+    if op == "EXISTS":
+        return BodyMatch(root, target, Exists(), inner=bool(inner))
+    if op == "EQ":
+        values = _values(raw, name)
+        numbers = tuple(n for n in map(_number, values) if n is not None)
+        return BodyMatch(root, target, TextIn(tuple(values), numbers), inner=bool(inner))
+    bound: Decimal | datetime | None = _number(raw)
+    if bound is None:
+        try:
+            bound = parse_timestamp(raw)
+        except ValueError:
+            raise _bad(name, N_("Enter a number or a timestamp with a time zone")) from None
+    return BodyMatch(root, target, Compare(_COMPARISONS[op], bound), inner=bool(inner))
 
 
 def _parse_paging(query: EventQuery, params: Mapping[str, str]) -> None:
