@@ -1,4 +1,5 @@
-"""The embedded SQLite database runs in WAL mode with foreign keys enforced."""
+"""The embedded SQLite database runs in WAL mode with foreign keys enforced; pooled PostgreSQL
+connections survive a restart of the server."""
 
 import pytest
 from sqlalchemy import text
@@ -24,3 +25,37 @@ def test_sqlite_uses_wal_and_enforces_foreign_keys(tmp_path) -> None:
             )
         )
     engine.dispose()
+
+
+@pytest.mark.postgresql_only
+def test_a_connection_killed_while_idle_is_replaced_before_use(backend, monkeypatch) -> None:
+    """After a database restart the next request still gets an answer: a pooled connection
+    that sat idle is pinged before use and replaced when the server has closed it."""
+    engine = make_engine(backend.url, pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as conn:
+            old_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        with backend.engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": old_pid})
+        monkeypatch.setattr("txng.db.IDLE_PING_SECONDS", 0.0)
+        with engine.connect() as conn:
+            new_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        assert new_pid != old_pid
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgresql_only
+def test_a_busy_connection_is_not_pinged(backend) -> None:
+    """Under load (a connection returned and taken again at once) no extra round trip is made."""
+    engine = make_engine(backend.url, pool_size=1, max_overflow=0)
+    pings: list[object] = []
+    monkey = engine.dialect.do_ping
+    engine.dialect.do_ping = lambda c: pings.append(c) or monkey(c)  # type: ignore[method-assign]
+    try:
+        for _ in range(3):
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        assert pings == []
+    finally:
+        engine.dispose()
