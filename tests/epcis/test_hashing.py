@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from epcis.conformance import conformance_dir, maybe_dir
+from txng.epcis import hashing
 from txng.epcis.hashing import (
     document_events,
     document_hashes,
@@ -671,6 +672,94 @@ def test_property_any_json_event_gives_a_hash(fields: dict[str, Any], moment: st
     h = event_hash(event, NS)
     assert h.startswith("ni:///sha-256;")
     assert event_hash(copy.deepcopy(event), NS) == h  # deterministic, input not mutated
+
+
+# ---------------------------------------------------------------------------------------------
+# the fast path renders exactly what the general path renders
+
+
+def _same_as_general(event: dict[str, Any], namespaces: dict[str, str]) -> bool:
+    """True when the fast path took the event; fails the test when it renders it otherwise."""
+    fast = hashing._fast_prehash(event)
+    if fast is None:
+        return False
+    assert fast == hashing._general_prehash(event, namespaces), event
+    return True
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(events())
+def test_property_fast_path_renders_what_the_general_path_renders(event: dict[str, Any]) -> None:
+    _same_as_general(event, document_namespaces([STANDARD_CONTEXT, ORACLE_NS]))
+
+
+_PLAIN_VALUE = st.one_of(
+    st.sampled_from(["", " ", "  x ", "urn:x:1", "20", "20.50", "-0", "1e3", "gs1:Thing"]),
+    _EPC,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    st.lists(_PLAIN_VALUE, max_size=3),
+    st.lists(
+        st.dictionaries(
+            st.sampled_from(["epcClass", "quantity", "uom"]),
+            st.one_of(_PLAIN_VALUE, st.integers(-5, 5), st.floats(allow_nan=False), st.booleans()),
+            max_size=3,
+        ),
+        max_size=3,
+    ),
+    st.lists(
+        st.dictionaries(st.sampled_from(["type", "bizTransaction"]), _PLAIN_VALUE, max_size=2),
+        max_size=3,
+    ),
+    _PLAIN_VALUE,
+    _timestamp(),
+)
+def test_property_fast_path_on_edge_values(
+    epcs: list[str],
+    quantities: list[dict[str, Any]],
+    transactions: list[dict[str, Any]],
+    place: str,
+    moment: str,
+) -> None:
+    """Empty and blank values, numbers as text and as numbers, booleans, empty entries."""
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": moment,
+        "eventTimeZoneOffset": "+07:00",
+        "action": "OBSERVE",
+        "bizStep": " shipping ",
+        "epcList": epcs,
+        "quantityList": quantities,
+        "bizTransactionList": transactions,
+        "readPoint": {"id": place},
+    }
+    _same_as_general(event, NS)
+
+
+def test_fast_path_takes_common_events_and_conformance_examples_agree() -> None:
+    assert all(_same_as_general(e, NS) for e in _typical_events(50))
+    base = maybe_dir()
+    if base is None:
+        conformance_dir()  # skips with the reason
+        return
+    taken = seen = 0
+    paths = [*(base / "epcis" / "JSON").rglob("*.json*"), *_examples().glob("*.jsonld")]
+    for path in sorted(paths):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        namespaces = document_namespaces(doc.get("@context"))
+        for event in document_events(doc):
+            seen += 1
+            taken += _same_as_general(event, namespaces)
+    assert seen > 50
+    assert taken > 10  # the fast path is not dead code on real documents
 
 
 # ---------------------------------------------------------------------------------------------

@@ -568,6 +568,151 @@ def _ignored(
     return frozenset(_expand_key(f, namespaces) for f in ignore_fields)
 
 
+# ---------------------------------------------------------------------------------------------
+# the fast path: events made only of the common standard fields, in their common shapes
+
+# Event-level keys the fast path renders in place (name -> position in _ORDER, vocabulary kind).
+_FAST_SCALARS: Final = {
+    name: (_ORDER[name][0], kind)
+    for name, kind in (
+        ("eventTime", None),
+        ("eventTimeZoneOffset", None),
+        ("certificationInfo", None),
+        ("parentID", None),
+        ("action", None),
+        ("transformationID", None),
+        ("bizStep", "bizStep"),
+        ("disposition", "disposition"),
+    )
+}
+_FAST_EPC_LISTS: Final = {
+    name: _ORDER[name][0] for name in ("epcList", "inputEPCList", "childEPCs", "outputEPCList")
+}
+_FAST_QUANTITY_LISTS: Final = {
+    name: _ORDER[name][0]
+    for name in ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+}
+_FAST_PLACES: Final = {name: _ORDER[name][0] for name in ("readPoint", "bizLocation")}
+_FAST_SKIPPED: Final = frozenset({"type", "eventID", "recordTime", "errorDeclaration"})
+_QUANTITY_KEYS: Final = ("epcClass", "quantity", "uom")
+
+
+class _NotFast(Exception):
+    """The event has a field or a shape that only the general path renders."""
+
+
+def _fast_text(value: Any) -> str:
+    """A stripped, non-empty string value (the general path drops empty ones: so do we, but
+    only where that is all it does)."""
+    if type(value) is not str:
+        raise _NotFast
+    return value.strip()
+
+
+def _fast_epcs(name: str, values: Any) -> str:
+    if type(values) is not list:
+        raise _NotFast
+    parts = sorted(["epc=" + _canonical_value(t) for v in values if (t := _fast_text(v))])
+    return name + "".join(parts) if parts else ""
+
+
+def _fast_quantities(name: str, values: Any) -> str:
+    if type(values) is not list:
+        raise _NotFast
+    parts: list[str] = []
+    for element in values:
+        if type(element) is not dict or not element or not element.keys() <= {*_QUANTITY_KEYS}:
+            raise _NotFast
+        text = ""
+        for key in _QUANTITY_KEYS:
+            if key not in element:
+                continue
+            value = element[key]
+            if type(value) is str:
+                value = value.strip()
+            elif type(value) in (int, float):
+                value = str(value)
+            else:
+                raise _NotFast
+            if value:
+                text += key + "=" + _canonical_value(value)
+        if text:  # an element whose values are all empty renders nothing
+            parts.append("quantityElement" + text)
+    parts.sort()
+    return name + "".join(parts) if parts else ""
+
+
+def _fast_typed(name: str, values: Any) -> str:
+    """bizTransactionList / sourceList / destinationList: typed entries, sorted."""
+    if type(values) is not list:
+        raise _NotFast
+    value_key = _TYPED_LISTS[name]
+    vocab = _VOCAB["bizTransactionType" if value_key == "bizTransaction" else "sourceDestType"]
+    parts: list[str] = []
+    for entry in values:
+        if type(entry) is not dict or not entry.keys() <= {"type", value_key}:
+            raise _NotFast
+        text = ""
+        if "type" in entry:
+            kind = _fast_text(entry["type"])
+            if not kind:
+                raise _NotFast
+            text = "type=" + _canonical_value(vocab.get(kind, kind))
+        if value_key in entry:
+            value = _fast_text(entry[value_key])
+            if not value:
+                raise _NotFast
+            text += value_key + "=" + _canonical_value(value)
+        parts.append(text)
+    parts.sort()
+    return name + "".join(parts) if parts else ""
+
+
+def _fast_prehash(event: Mapping[str, Any]) -> str | None:
+    """The pre-hash string of an event made only of the common standard fields (plain strings,
+    lists of EPC strings, quantity elements, ``{"id": …}`` places, typed business transactions,
+    sources and destinations), rendered straight to text; None for any other event, which the
+    general path renders. Both give the same string (tests/epcis/test_hashing.py)."""
+    event_type = event.get("type")
+    if type(event_type) is not str:
+        return None
+    placed: list[tuple[int, str]] = []
+    rest: list[str] = []
+    try:
+        for key, value in event.items():
+            if key in _FAST_SKIPPED:
+                continue
+            if key in _FAST_SCALARS:
+                position, kind = _FAST_SCALARS[key]
+                text = _fast_text(value)
+                if kind is not None:
+                    text = _VOCAB[kind].get(text, text).strip()
+                if text:
+                    text = _canonical_time(text) if key == "eventTime" else _canonical_value(text)
+                    placed.append((position, key + "=" + text))
+            elif key in _FAST_EPC_LISTS:
+                if text := _fast_epcs(key, value):
+                    placed.append((_FAST_EPC_LISTS[key], text))
+            elif key in _FAST_QUANTITY_LISTS:
+                if text := _fast_quantities(key, value):
+                    placed.append((_FAST_QUANTITY_LISTS[key], text))
+            elif key in _FAST_PLACES:
+                if type(value) is not dict or value.keys() != {"id"}:
+                    return None
+                if place := _fast_text(value["id"]):
+                    placed.append((_FAST_PLACES[key], key + "id=" + _canonical_value(place)))
+            elif key in _TYPED_LISTS:
+                if text := _fast_typed(key, value):
+                    rest.append(text)
+            else:
+                return None
+    except _NotFast:
+        return None
+    placed.sort()
+    rest.sort()
+    return "eventType=" + event_type + "".join([t for _, t in placed]) + "".join(rest)
+
+
 def prehash(
     event: Mapping[str, Any],
     namespaces: Mapping[str, str],
@@ -581,6 +726,17 @@ def prehash(
     names event-level fields to leave out (``prefix:local`` or ``{iri}local``), see
     :func:`document_ignore_fields`.
     """
+    if not ignore_fields:
+        fast = _fast_prehash(event)
+        if fast is not None:
+            return fast
+    return _general_prehash(event, namespaces, ignore_fields)
+
+
+def _general_prehash(
+    event: Mapping[str, Any], namespaces: Mapping[str, str], ignore_fields: Collection[str] = ()
+) -> str:
+    """The pre-hash string of any event, through the intermediate tree."""
     local_context = event.get("@context")
     if local_context is not None:
         namespaces = {**namespaces, **document_namespaces(local_context)}
