@@ -55,6 +55,14 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError() from exc
 
 
+def without_transaction(session: Session) -> None:
+    """Run a read-only request's statements outside a transaction on PostgreSQL: no BEGIN and
+    COMMIT round trips (two of the five a consumer page made). Call it before the session's
+    first statement, only where nothing is written; SQLite keeps its usual transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 

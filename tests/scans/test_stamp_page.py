@@ -429,3 +429,31 @@ def test_certificates_shown_are_the_reviewed_ones(
     client.app.state.consumer_cache = None  # the page's 10 s cache of published facts
     text = _page(client, sf.url(stamp), lang="en").text_content()
     assert "HC-CHUA-DUYET" in text
+
+
+@pytest.mark.postgresql_only
+def test_the_page_reads_outside_a_transaction_and_still_logs_the_scan(
+    app: FastAPI, client: TestClient, db_session: Session, w: sf.ConsumerWorld
+) -> None:
+    """The page only reads: on PostgreSQL its statements run without BEGIN/COMMIT round trips
+    (autocommit), while the scan is still written by its own transaction."""
+    from sqlalchemy import event
+
+    stamp = sf.stamp(db_session, w)
+    db_session.commit()
+    modes: list[tuple[bool, str]] = []
+
+    def seen(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        modes.append((conn.connection.driver_connection.autocommit, statement.split()[0]))
+
+    event.listen(app.state.engine, "before_cursor_execute", seen)
+    try:
+        page = _page(client, sf.url(stamp), lang="en")
+    finally:
+        event.remove(app.state.engine, "before_cursor_execute", seen)
+    assert page.findtext(".//h1") == "Genuine — first verified now"
+    reads = [autocommit for autocommit, verb in modes if verb == "SELECT"]
+    assert reads and all(reads)
+    assert (False, "INSERT") in modes  # the scan, in a transaction of its own
+    db_session.expire_all()
+    assert db_session.scalar(select(StampScan.id).where(StampScan.stamp_id == stamp.id))

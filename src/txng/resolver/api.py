@@ -18,6 +18,7 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from txng.db import without_transaction
 from txng.errors import FieldError
 from txng.kit import i18n
 from txng.resolver import dl, links, pages
@@ -84,6 +85,7 @@ def _resolve(
     request: Request, db: DB, prefix: str = "", background: BackgroundTasks | None = None
 ) -> Response:
     link = parse_request(request, prefix)
+    without_transaction(db)  # resolving only reads; the scan is logged by its own session
     for_people = link.param("linkType") is None and not _wants_linkset(request)
     try:
         found = resolver_service.resolve(
