@@ -7,7 +7,8 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 
 from txng.accounts.roles import ROLE_LABELS, SECTOR_LABELS
 from txng.kit import i18n
@@ -17,6 +18,30 @@ from txng.registry import labels
 
 def _commune_label(code: str | None) -> str:
     return admin_units().label(code)
+
+
+_PLAIN_MESSAGES_MAX = 10_000
+
+
+def _remember_plain_messages(env: Environment) -> None:
+    """Translate each message without variables once per language: a page calls ``_()`` dozens
+    of times, and Jinja's new-style gettext formats the translation as Markup on every call."""
+    translate = env.globals["gettext"]
+    done: dict[tuple[str, bool], Any] = {}
+
+    @pass_context
+    def gettext(context: Context, message: str, /, **variables: Any) -> Any:
+        if variables:
+            return translate(context, message, **variables)  # type: ignore[operator]
+        key = (message, context.eval_ctx.autoescape)
+        text = done.get(key)
+        if text is None:
+            text = translate(context, message)  # type: ignore[operator]
+            if len(done) < _PLAIN_MESSAGES_MAX:
+                done[key] = text
+        return text
+
+    env.globals["gettext"] = gettext
 
 
 @lru_cache(maxsize=len(i18n.LOCALES))
@@ -32,6 +57,7 @@ def environment(locale: str) -> Environment:
         auto_reload=False,
     )
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    _remember_plain_messages(env)
     env.filters["date"] = i18n.format_date
     env.filters["datetime"] = i18n.format_datetime
     env.filters["vnd"] = i18n.format_vnd
