@@ -9,6 +9,7 @@ an earlier run put in the in-process caches, and no event is a duplicate of an e
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -37,6 +38,7 @@ from txng.epcis.timestamps import parse_timestamp
 from txng.models import CaptureJob
 from txng.registry import service as registry_service
 
+CORES = os.cpu_count() or 1
 DOCUMENT_EVENTS = 500
 PEAK_EVENTS = 10_000  # the default capture limit: the largest document one capture takes
 CAPTURE_PATH = "/epcis/capture"
@@ -67,6 +69,24 @@ class Peak:
 
 
 @dataclass(frozen=True)
+class Cpu:
+    """CPU time per event (µs) of a capture run: the capturing process and the database server."""
+
+    client_us: float
+    server_us: float  # the PostgreSQL backends (0 on SQLite: it runs in the client)
+
+    @property
+    def ceiling_per_s(self) -> float:
+        """Events/s if the machine did nothing but this work, perfectly overlapped: the
+        capturing process (one thread of Python) and the server backend (one process) each
+        use at most one core, and together at most all of them."""
+        limits = [1e6 / self.client_us, CORES * 1e6 / (self.client_us + self.server_us)]
+        if self.server_us > 0:
+            limits.append(1e6 / self.server_us)
+        return min(limits)
+
+
+@dataclass(frozen=True)
 class CaptureResult:
     database: str
     events: int  # per timed run
@@ -79,6 +99,7 @@ class CaptureResult:
     service_ids_per_s: float  # with eventIDs
     http_per_s: float
     split: Split
+    cpu: Cpu  # median of the runs without eventIDs
     peak: Peak  # one capture of PEAK_EVENTS events, in its own process
     server: Peak  # the uvicorn process: idle, then after every HTTP capture
 
@@ -195,13 +216,52 @@ def _world(factory: sessionmaker[Session]) -> _World:
 def _time_service(
     factory: sessionmaker[Session], principal: Principal, docs: list[Document]
 ) -> float:
+    return _run_service(factory, principal, docs)[0]
+
+
+def _run_service(
+    factory: sessionmaker[Session], principal: Principal, docs: list[Document]
+) -> tuple[float, Cpu]:
+    """Wall seconds of capturing the documents, and the CPU time per event it took."""
+    database = factory.kw["bind"].url.database if _is_postgresql(factory) else None
+    server_before = _server_cpu_s(database)
+    client_before = time.process_time()
     start = time.perf_counter()
     for doc in docs:
         with session_scope(factory) as session:
             outcome = capture_service.capture(session, principal, doc)
             if outcome.errors or outcome.job.stored_count != len(doc["epcisBody"]["eventList"]):
                 raise RuntimeError(f"capture failed: {outcome.errors[:3]}")
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    events = sum(len(d["epcisBody"]["eventList"]) for d in docs)
+    client = time.process_time() - client_before
+    server = _server_cpu_s(database) - server_before
+    return wall, Cpu(client * 1e6 / events, server * 1e6 / events)
+
+
+def _is_postgresql(factory: sessionmaker[Session]) -> bool:
+    return bool(factory.kw["bind"].dialect.name == "postgresql")
+
+
+def _server_cpu_s(database: str | None) -> float:
+    """CPU seconds used so far by the PostgreSQL backends connected to ``database`` (read from
+    /proc: the server runs on this machine); 0 for SQLite."""
+    if database is None:
+        return 0.0
+    ticks = 0
+    marker = f" {database} ".encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            if not command.startswith(b"postgres:") or marker not in command + b" ":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _time_http(client: httpx.Client, docs: list[Document]) -> float:
@@ -305,6 +365,7 @@ def run_capture(
         split = measure_split(documents(split_run))
         raw_s: list[float] = []
         service_s: list[float] = []
+        cpus: list[Cpu] = []
         ids_s: list[float] = []
         total_rows = idents = links = 0
         for r in range(repeats):
@@ -313,7 +374,9 @@ def run_capture(
             idents = sum(len(d.idents) for d in raw_docs)
             links = sum(len(d.links) for d in raw_docs)
             raw_s.append(_time_raw(engine, raw_docs))
-            service_s.append(_time_service(factory, world.principal, documents(runs[3 * r + 1])))
+            wall, cpu = _run_service(factory, world.principal, documents(runs[3 * r + 1]))
+            service_s.append(wall)
+            cpus.append(cpu)
             ids_docs = documents(with_event_ids(runs[3 * r + 2]))
             ids_s.append(_time_service(factory, world.principal, ids_docs))
         headers = {
@@ -343,6 +406,10 @@ def run_capture(
         service_ids_per_s=_median_rate(events, ids_s),
         http_per_s=events / http_s,
         split=split,
+        cpu=Cpu(
+            statistics.median(c.client_us for c in cpus),
+            statistics.median(c.server_us for c in cpus),
+        ),
         peak=peak,
         server=Peak(idle, server_peak),
     )
