@@ -42,6 +42,7 @@ def _remember_plain_messages(env: Environment) -> None:
         return text
 
     env.globals["gettext"] = gettext
+    env.globals["_"] = gettext  # directly, not through the extension's alias that looks it up
 
 
 @lru_cache(maxsize=len(i18n.LOCALES))
