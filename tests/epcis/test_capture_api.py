@@ -483,3 +483,24 @@ def test_an_error_declaration_marks_the_stored_event_and_keeps_the_correction(
     assert [e["eventID"] for e in declared] == [wrong["eventID"]]
     assert declared[0]["errorDeclaration"]["correctiveEventIDs"] == [corrective_id]
     assert len(_all_events(client, ent.key)) == 2
+
+
+def test_fields_a_document_lists_in_ignore_fields_are_left_out_of_assigned_event_ids(
+    client: TestClient, db_session: Session
+) -> None:
+    """The GS1 event-hash example whose two events differ only in fields its ignoreFields
+    names: captured without eventIDs, both get the expected hash, so they are one event."""
+    from epcis.conformance import conformance_dir
+
+    examples = conformance_dir() / "event-hash" / "tests" / "examples"
+    document = json.loads(
+        (examples / "epcisDocHavingEventWithIgnoreFields.jsonld").read_text(encoding="utf-8")
+    )
+    expected = set((examples / "epcisDocHavingEventWithIgnoreFields.hashes").read_text().split())
+    for event in document["epcisBody"]["eventList"]:
+        del event["eventID"]
+    ent = f.enterprise(db_session)
+    db_session.commit()
+    body = _capture(client, ent.key, document).json()
+    assert (body["storedCount"], body["duplicateCount"]) == (1, 1)
+    assert {e["eventID"] for e in _all_events(client, ent.key)} == expected

@@ -188,9 +188,15 @@ class _Prepared:
     body: dict[str, Any]  # as stored: with its eventID, without recordTime
 
 
-def _prepare(index: int, event: Mapping[str, Any], namespaces: Mapping[str, str]) -> _Prepared:
-    """The event's ID and hash; its row and index rows are built by _store, for kept events."""
-    content_hash = hashing.event_hash(event, namespaces)
+def _prepare(
+    index: int,
+    event: Mapping[str, Any],
+    namespaces: Mapping[str, str],
+    ignore_fields: frozenset[str] = frozenset(),
+) -> _Prepared:
+    """The event's ID and hash (without the fields the document's ``ignoreFields`` names); its
+    row and index rows are built by _store, for kept events."""
+    content_hash = hashing.event_hash(event, namespaces, ignore_fields=ignore_fields)
     event_id = event.get("eventID") or content_hash
     body = dict(event)
     body["eventID"] = event_id
@@ -292,6 +298,7 @@ def capture(
         ctx = _row_context(
             session,
             namespaces,
+            ignore_fields=hashing.document_ignore_fields(document, namespaces),
             job_id=job.id,
             organisation_id=organisation_id,
             user_id=principal.user_id,
@@ -337,13 +344,16 @@ def _capture_events(
     eventID conflicts and error declarations (_drop_duplicates), the rest stored."""
     prepared: list[_Prepared] = []
     try:
-        fresh = _store(session, _fresh(candidates, ctx.namespaces, prepared), len(candidates), ctx)
+        fresh = _store(session, _fresh(candidates, ctx, prepared), len(candidates), ctx)
     except (_Repeated, *_INTEGRITY_ERRORS):
         pass
     else:
         outcome.event_ids.extend(item.event_id for item in prepared)
         return fresh
-    prepared += [_prepare(i, event, ctx.namespaces) for i, event in candidates[len(prepared) :]]
+    prepared += [
+        _prepare(i, event, ctx.namespaces, ctx.ignore_fields)
+        for i, event in candidates[len(prepared) :]
+    ]
     keep = _drop_duplicates(session, prepared, pointer, outcome)
     if outcome.errors and outcome.job.error_behaviour == ROLLBACK:
         keep = []
@@ -360,13 +370,13 @@ class _Repeated(Exception):
 
 def _fresh(
     candidates: list[tuple[int, Mapping[str, Any]]],
-    namespaces: Mapping[str, str],
+    ctx: _RowContext,
     prepared: list[_Prepared],
 ) -> Iterator[_Prepared]:
     """Prepare the events one by one (into ``prepared``), as long as no eventID comes twice."""
     seen: set[str] = set()
     for index, event in candidates:
-        item = _prepare(index, event, namespaces)
+        item = _prepare(index, event, ctx.namespaces, ctx.ignore_fields)
         prepared.append(item)
         if item.event_id in seen:
             raise _Repeated()
@@ -474,6 +484,7 @@ class _RowContext:
 
     namespaces: Mapping[str, str]
     namespaces_json: str
+    ignore_fields: frozenset[str]  # the document's ignoreFields, left out of event hashes
     job_id: int
     organisation_id: int | None
     user_id: int | None
@@ -514,6 +525,7 @@ def _row_context(
     session: Session,
     namespaces: Mapping[str, str],
     *,
+    ignore_fields: frozenset[str],
     job_id: int,
     organisation_id: int | None,
     user_id: int | None,
@@ -527,6 +539,7 @@ def _row_context(
     return _RowContext(
         namespaces=namespaces,
         namespaces_json=_json(dict(namespaces)),
+        ignore_fields=ignore_fields,
         job_id=job_id,
         organisation_id=organisation_id,
         user_id=user_id,
