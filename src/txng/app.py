@@ -40,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.login_limiter = RateLimiter(settings.login_rate_per_minute, 60.0)
+    app.state.resolver_limiter = RateLimiter(settings.consumer_pages_per_minute, 60.0)
+    app.state.scan_limiter = RateLimiter(settings.scans_per_minute, 60.0)
 
     from txng.accounts import api as accounts_api
     from txng.accounts import pages as accounts_pages

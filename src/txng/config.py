@@ -103,6 +103,16 @@ class Settings(BaseSettings):
     scan_max_speed_kmh: float = Field(
         default=300.0, description="Faster travel between two scans flags a suspected copy."
     )
+    consumer_pages_per_minute: int = Field(
+        default=300,
+        description="Resolver answers (consumer pages, linksets) one IP address may get per "
+        "minute; generous, since a mobile network's shared address serves many people.",
+    )
+    scans_per_minute: int = Field(
+        default=20,
+        description="Scans one IP address may add to the stamps' scan counts per minute; "
+        "beyond that the page is still shown but not counted.",
+    )
     problem_reports_per_hour: int = Field(
         default=5, description="Problem reports one IP address may send per hour."
     )

@@ -146,3 +146,41 @@ def test_sharing_a_location_needs_the_csrf_token(
         "/tem/vi-tri", data={"link": sf.url(stamp), "commune_code": f.LUC_NGAN}, headers=sf.BROWSER
     )
     assert response.status_code == 403
+
+
+def test_one_address_adds_at_most_scans_per_minute_to_the_counts(
+    app: FastAPI, db_session: Session, w: sf.ConsumerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone opening many stamps from one address cannot inflate the scan counts: beyond the
+    limit the pages are still shown, but not counted."""
+    from txng.web.ratelimit import RateLimiter
+
+    monkeypatch.setattr(app.state, "scan_limiter", RateLimiter(2, 60.0))
+    stamps = [sf.stamp(db_session, w, serial=f"RL{i}") for i in range(3)]
+    db_session.commit()
+    with TestClient(app, client=(IP, 1)) as one, TestClient(app, client=("192.0.2.1", 1)) as two:
+        for stamp in stamps:
+            assert one.get(sf.url(stamp), headers=sf.BROWSER).status_code == 200
+        assert two.get(sf.url(stamps[2]), headers=sf.BROWSER).status_code == 200
+    counted = [s.stamp_id for s in _scans(db_session)]
+    assert counted == [stamps[0].id, stamps[1].id, stamps[2].id]  # the 3rd by the other address
+
+
+def test_the_resolver_answers_429_to_an_address_that_asks_too_often(
+    app: FastAPI, db_session: Session, w: sf.ConsumerWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from txng.web.ratelimit import RateLimiter
+
+    monkeypatch.setattr(app.state, "resolver_limiter", RateLimiter(2, 60.0))
+    stamp = sf.stamp(db_session, w)
+    db_session.commit()
+    with TestClient(app, client=(IP, 1)) as one, TestClient(app, client=("192.0.2.1", 1)) as two:
+        assert one.get(sf.url(stamp), headers=sf.BROWSER).status_code == 200
+        assert one.get(sf.url(stamp), headers={"Accept": "application/json"}).status_code == 200
+        page = one.get(sf.url(stamp), headers=sf.BROWSER)
+        assert page.status_code == 429
+        assert "Quá nhiều yêu cầu" in html.fromstring(page.text).text_content()
+        problem = one.get(sf.url(stamp), headers={"Accept": "application/json"})
+        assert problem.status_code == 429
+        assert problem.headers["content-type"].startswith("application/problem+json")
+        assert two.get(sf.url(stamp), headers=sf.BROWSER).status_code == 200

@@ -19,13 +19,13 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from txng.db import without_transaction
-from txng.errors import FieldError
+from txng.errors import FieldError, TooManyRequests
 from txng.kit import i18n
 from txng.resolver import dl, links, pages
 from txng.resolver import service as resolver_service
 from txng.resolver.links import LINKSET_TYPE
 from txng.resolver.service import InvalidDigitalLink, NotResolved, Resolution
-from txng.web.deps import DB
+from txng.web.deps import DB, client_ip
 
 router = APIRouter(tags=["resolver"])
 
@@ -84,6 +84,8 @@ def _answer(
 def _resolve(
     request: Request, db: DB, prefix: str = "", background: BackgroundTasks | None = None
 ) -> Response:
+    if not request.app.state.resolver_limiter.allow(client_ip(request) or ""):
+        raise TooManyRequests()
     link = parse_request(request, prefix)
     without_transaction(db)  # resolving only reads; the scan is logged by its own session
     for_people = link.param("linkType") is None and not _wants_linkset(request)

@@ -183,13 +183,17 @@ def seal_of_product(request: Request, db: Session, product_id: int | None) -> di
 
 def visitor(request: Request) -> str:
     """The salted hash of the caller's IP address (the salt is never stored with it)."""
+    known: str | None = getattr(request.state, "visitor", None)
+    if known is not None:
+        return known
     state = request.app.state
     salt: str | None = getattr(state, "scan_ip_salt", None)
     if salt is None:
         settings = state.settings
         salt = settings.scan_ip_salt or f"scan:{settings.resolved_secret()}"
         state.scan_ip_salt = salt
-    return scans_service.hash_ip(salt, client_ip(request))
+    request.state.visitor = scans_service.hash_ip(salt, client_ip(request))
+    return request.state.visitor  # type: ignore[no-any-return]
 
 
 def counts_as_scan(request: Request) -> bool:
@@ -305,13 +309,16 @@ def consumer_page(
         )
     stamp = found.stamp
     if stamp is not None and background is not None and counts_as_scan(request):
-        background.add_task(
-            scans_tasks.record_scan,
-            request.app.state.sessionmaker,
-            stamp_id=stamp.id,
-            ip_hash=visitor(request),
-            at=now,
-        )
+        ip_hash = visitor(request)
+        # One address adds at most scans_per_minute to the counts: the page is still shown.
+        if request.app.state.scan_limiter.allow(ip_hash):
+            background.add_task(
+                scans_tasks.record_scan,
+                request.app.state.sessionmaker,
+                stamp_id=stamp.id,
+                ip_hash=ip_hash,
+                at=now,
+            )
     return render(request, "resolver/product.html", ctx, status_code=status_code)
 
 
