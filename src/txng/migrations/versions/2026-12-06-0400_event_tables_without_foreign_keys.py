@@ -33,7 +33,10 @@ _FOREIGN_KEYS = (
 
 
 def upgrade() -> None:
-    for table in ("epcis_event", "epcis_event_ident", "epcis_event_link"):
+    # The referring tables first: on SQLite a batch operation rebuilds a table and drops the old
+    # one, and dropping epcis_event while its index tables still refer to it ON DELETE CASCADE
+    # would empty them.
+    for table in ("epcis_event_ident", "epcis_event_link", "epcis_event"):
         with op.batch_alter_table(table) as batch:
             for owner, name in _FOREIGN_KEYS:
                 if owner == table:
@@ -49,7 +52,7 @@ def upgrade() -> None:
             )
 
 
-def downgrade() -> None:
+def downgrade() -> None:  # epcis_event first, before anything refers to it again
     if op.get_bind().dialect.name == "postgresql":
         for column in ("body", "namespaces"):
             op.alter_column(
