@@ -203,6 +203,36 @@ def test_the_box_lot_made_by_a_transformation_is_traceable(
     assert ly.other_harvest_lot not in back.nodes
 
 
+def test_a_container_carries_the_lots_of_the_pallet_loaded_in_it(
+    db_session: Session, built: Built
+) -> None:
+    w, ly = built.world, built.lychee
+    container = chains.sscc_urn(w.distributor.prefix, "000000099")
+    w.distributor.record(
+        db_session,
+        {
+            "type": "AggregationEvent",
+            "action": "ADD",
+            "eventTime": chains.at(13, 9),
+            "eventTimeZoneOffset": "+07:00",
+            "parentID": container,
+            "childEPCs": [ly.pallet_urn],
+            "bizStep": "loading",
+            "disposition": "in_transit",
+            "readPoint": {"id": w.distributor.location},
+            "bizLocation": {"id": w.distributor.location},
+        },
+    )
+    db_session.commit()
+
+    result = engine.trace(db_session, f.ADMIN, ly.harvest_lot, direction=engine.FORWARD)
+
+    # Boxes in the pallet, the pallet in the container: the container carries the boxes' lot.
+    assert result.nodes[ly.pallet].lots == {ly.box_lot}
+    assert result.nodes[chains.dl(container)].lots == {ly.box_lot}
+    assert result.nodes[chains.dl(container)].kind == "logistic_unit"
+
+
 # limits ------------------------------------------------------------------------------------
 
 
@@ -409,6 +439,20 @@ def test_the_recall_scope_of_the_harvest_lot(db_session: Session, built: Built) 
         w.supermarket.org.id,
     }
     assert scope.stamps == []
+
+
+def test_the_recall_rows_are_the_same_from_what_the_trace_already_read(
+    db_session: Session, built: Built
+) -> None:
+    ly = built.lychee
+    read_again = recall.recall_lot(db_session, principal=f.ADMIN, lot=ly.harvest_lot)
+    kept = recall.recall_lot(db_session, principal=f.ADMIN, lot=ly.harvest_lot, keep_idents=True)
+
+    assert kept.trace.idents  # the boxes of the packing transformation, read on the way
+    assert not read_again.trace.idents
+    rows = list(recall.cte_rows(db_session, kept))
+    assert len(rows) == 8
+    assert rows == list(recall.cte_rows(db_session, read_again))
 
 
 def test_the_recall_csv_has_one_row_per_critical_tracking_event(

@@ -29,10 +29,12 @@ Stops at ``max_depth`` hops and ``max_nodes`` nodes (edges: ``EDGES_PER_NODE`` t
 so (``truncated``). A node is expanded again only when it is reached with wider rights (allowed to
 descend, a longer window), which can happen a bounded number of times, so cycles end.
 
-Cost: per hop, one query for the frontier's hits (chunks of 500 identifiers), one per distinct
-set of roles needed from the hit events' other identifiers, one for their links, one for the ILMD
-of transformations (only when there are some), and two per batch of organisations met for the
-first time when an enterprise asks (partner check, :mod:`txng.trace.scope`).
+Cost: per hop, one query for the frontier's hits (chunks of 500 identifiers, and one for the
+events a chunk meets first), one per distinct set of roles needed from the hit events' other
+identifiers, one for their links, one for the ILMD of transformations (only when there are some),
+and two per batch of organisations met for the first time when an enterprise asks (partner check,
+:mod:`txng.trace.scope`). Work per identifier is kept to a few dictionary lookups: a lot of
+100,000 items is 100,000 identifiers of one event.
 """
 
 from __future__ import annotations
@@ -113,10 +115,16 @@ class _Visit:
 
     def merge(self, other: _Visit) -> _Visit:
         if self.since is None or other.since is None:
+            if self.since is None and (self.descend or not other.descend):
+                return self  # already the widest: no new object (a trace merges per identifier)
             return _Visit(self.descend or other.descend)
         return _Visit(
             self.descend or other.descend, min(self.since, other.since), self.via | other.via
         )
+
+
+_FOLLOW = _Visit()  # reached from a container, a lot or a transformation: follow everything
+_TO_LOT = _Visit(False)  # an item's lot: the lot's own events, not its other items
 
 
 @dataclass
@@ -137,6 +145,7 @@ class _Tracer:
         max_depth: int,
         max_nodes: int,
         keep_edges: bool,
+        keep_idents: bool = False,
     ) -> None:
         self.session = session
         self.visibility = visibility
@@ -150,10 +159,12 @@ class _Tracer:
         self.events: dict[int, EventInfo] = {}
         self.truncated = False
         self.packed: set[tuple[str, str]] = set()  # (content, container), to share out lots
+        self.keep_idents = keep_idents
+        self.idents: dict[int, dict[str, list[IdentRow]]] = {}  # see Trace.idents
 
     # nodes and edges -------------------------------------------------------------------------
 
-    def _node(self, ident: str, depth: int) -> Node | None:
+    def _node(self, ident: str, depth: int, kind: str | None = None) -> Node | None:
         node = self.nodes.get(ident)
         if node is not None:
             node.depth = min(node.depth, depth)
@@ -161,22 +172,26 @@ class _Tracer:
         if len(self.nodes) >= self.max_nodes:
             self.truncated = True
             return None
-        kind = node_kind(ident)
+        if kind is None:
+            kind = node_kind(ident)
         node = Node(ident, kind, depth, lots={ident} if kind == "lot" else set())
         self.nodes[ident] = node
         return node
 
     def share_lots(self) -> None:
         """A container carries the lots of what was packed in it (nested: pallet in container)."""
+        nodes = self.nodes
+        contents: dict[str, set[str]] = defaultdict(set)
+        for content, container in self.packed:
+            contents[container].add(content)
         changed = True
         while changed:
             changed = False
-            for content, container in self.packed:
-                lots = self.nodes[content].lots
-                target = self.nodes[container].lots
-                if not lots <= target:
-                    target |= lots
-                    changed = True
+            for container, packed in contents.items():
+                target = nodes[container].lots
+                size = len(target)
+                target.update(*[nodes[content].lots for content in packed])
+                changed = changed or len(target) != size
 
     def _edge(self, source: str, target: str, event: EventInfo, type_: str) -> None:
         if not self.keep_edges:
@@ -232,18 +247,28 @@ class _Tracer:
         depth: int,
     ) -> dict[str, _Visit]:
         hits = repo.hits(self.session, frontier.keys(), _LOOKUP[direction], self.visibility.scope)
-        visible = self.visibility.keep([hit.event for hit in hits])
-        hits = [hit for hit in hits if hit.event.pk in visible]
+        events = {hit.event.pk: hit.event for hit in hits}
+        visible = self.visibility.keep(list(events.values()))
+        if len(visible) < len(events):
+            hits = [hit for hit in hits if hit.event.pk in visible]
         hits = self._within_windows(hits, frontier)
         fetched = self._fetch(hits, frontier, direction)
         by_event: dict[int, list[Hit]] = defaultdict(list)
+        # The places of an event are the same for each identifier it names: met once per event.
+        held: dict[int, list[tuple[str, str]]] = {}
         for hit in hits:
-            by_event[hit.event.pk].append(hit)
+            event = hit.event
+            by_event[event.pk].append(hit)
             node = self.nodes.get(hit.ident)
             if node is not None:
-                node.saw(hit.event, hit.quantity, hit.uom)
-                self.events[hit.event.pk] = hit.event
-                self._custody(hit.ident, hit.event, fetched.links.get(hit.event.pk, []), depth)
+                node.saw(event, hit.quantity, hit.uom)
+                self.events[event.pk] = event
+                places = held.get(event.pk)
+                if places is None:
+                    links = fetched.links.get(event.pk, [])
+                    places = held[event.pk] = self._custody(event, links, depth)
+                if self.keep_edges:
+                    self._custody_edges(hit.ident, event, places)
         step = _Step(self, direction, depth, frontier, visits, fetched)
         for event_hits in by_event.values():
             step.follow(event_hits)
@@ -260,8 +285,8 @@ class _Tracer:
             if hit.ident in windowed and hit.role == PARENT and hit.event.action == "DELETE"
         }
         removed: dict[int, set[str]] = defaultdict(set)
-        for row in repo.idents_of(self.session, deletes, CHILDREN):
-            removed[row.event_pk].add(row.ident)
+        for pk, ident in repo.idents_named(self.session, deletes, CHILDREN):
+            removed[pk].add(ident)
         ends: dict[str, datetime] = {}
         for hit in sorted(hits, key=lambda h: (h.event.time, h.event.pk)):
             visit = frontier[hit.ident]
@@ -284,8 +309,15 @@ class _Tracer:
     def _fetch(self, hits: list[Hit], frontier: dict[str, _Visit], direction: str) -> _Fetched:
         needs: dict[int, set[str]] = defaultdict(set)
         ilmd_events: set[int] = set()
+        # What a hit needs depends on its event, its role and whether it may descend only.
+        seen: set[tuple[int, str, bool]] = set()
         for hit in hits:
-            needed = _needed_roles(hit, frontier[hit.ident], direction)
+            visit = frontier[hit.ident]
+            key = (hit.event.pk, hit.role, visit.descend)
+            if key in seen:
+                continue
+            seen.add(key)
+            needed = _needed_roles(hit, visit, direction)
             if needed:
                 needs[hit.event.pk].update(needed)
             if hit.event.event_type == "TransformationEvent" and (
@@ -299,6 +331,9 @@ class _Tracer:
         for role_set, pks in by_roles.items():
             for row in repo.idents_of(self.session, pks, sorted(role_set)):
                 others[row.event_pk][row.role].append(row)
+            for pk in pks if self.keep_idents else ():
+                found = others[pk]
+                self.idents.setdefault(pk, {}).update({r: found.get(r, []) for r in role_set})
         links: dict[int, list[LinkRow]] = defaultdict(list)
         for link in repo.links_of(self.session, {hit.event.pk for hit in hits}):
             if link.kind != "bt":
@@ -310,9 +345,9 @@ class _Tracer:
                 lots[pk] = lot
         return _Fetched(others, links, lots)
 
-    def _custody(self, ident: str, event: EventInfo, links: list[LinkRow], depth: int) -> None:
-        """Sources and destinations: who held the object, where it went."""
-        step = step_name(event)
+    def _custody(self, event: EventInfo, links: list[LinkRow], depth: int) -> list[tuple[str, str]]:
+        """Sources and destinations: who held the objects, where they went. Returns the places
+        that are nodes, as (source | dest, identifier), for the edges."""
         # One place per side: the location when the event names one, else the parties.
         located = {link.kind for link in links if link.type == "location"}
         places = [
@@ -323,6 +358,7 @@ class _Tracer:
         arrived = event.biz_step in ("receiving", "arriving", "accepting")
         if arrived and event.location and not any(kind == "dest" for kind, _ in places):
             places.append(("dest", event.location))
+        held: list[tuple[str, str]] = []
         for kind, value in places:
             if node_kind(value) not in PLACE_KINDS:
                 continue
@@ -330,10 +366,17 @@ class _Tracer:
             if place is None:
                 continue
             place.saw(event)
+            if kind != "source":
+                place.received = True
+            held.append((kind, value))
+        return held
+
+    def _custody_edges(self, ident: str, event: EventInfo, places: list[tuple[str, str]]) -> None:
+        step = step_name(event)
+        for kind, value in places:
             if kind == "source":
                 self._edge(value, ident, event, step)
             else:
-                place.received = True
                 self._edge(ident, value, event, step)
 
     def reach(
@@ -351,12 +394,13 @@ class _Tracer:
         previous = visits.get(ident)
         merged = visit if previous is None else previous.merge(visit)
         known = self.nodes.get(ident)
-        leaf = (known.kind if known else node_kind(ident)) in LEAF_KINDS
-        grows = previous is None or merged != previous
-        if depth + 1 > self.max_depth and (ident not in self.nodes or (grows and not leaf)):
+        kind = known.kind if known else node_kind(ident)
+        leaf = kind in LEAF_KINDS
+        grows = previous is None or (merged is not previous and merged != previous)
+        if depth + 1 > self.max_depth and (known is None or (grows and not leaf)):
             self.truncated = True
             return None
-        node = self._node(ident, depth + 1)
+        node = self._node(ident, depth + 1, kind)
         if node is None:
             return None
         node.saw(event, row.quantity if row else None, row.uom if row else None)
@@ -387,6 +431,9 @@ class _Step:
         self.visits = visits
         self.fetched = fetched
         self.following: dict[str, _Visit] = {}
+        # (lot, event, depth) already reached as an item's lot: reaching it again changes nothing,
+        # and a lot of 100,000 items would otherwise be reached 100,000 times.
+        self.lots_reached: dict[tuple[str, int, int], Node] = {}
 
     def _reach(
         self, ident: str, visit: _Visit, event: EventInfo, row: IdentRow | None, depth: int = -1
@@ -421,20 +468,20 @@ class _Step:
                     parent = self._reach(row.ident, up, event, row)
                     if parent is None:
                         continue
-                    for ident in contents:
-                        self.tracer.packed.add((ident, row.ident))
+                    self.tracer.packed.update((ident, row.ident) for ident in contents)
+                    for ident in contents if self.tracer.keep_edges else ():
                         edge(ident, row.ident, event, EDGE_AGGREGATION)
             containers = [
                 hit.ident for hit in hits if hit.role == PARENT and self.frontier[hit.ident].descend
             ]
             for row in self._rows(event, members) if containers else ():
-                if self._reach(row.ident, _Visit(), event, row):
+                if self._reach(row.ident, _FOLLOW, event, row):
                     for ident in containers:
                         self.tracer.packed.add((row.ident, ident))
                         edge(row.ident, ident, event, EDGE_AGGREGATION)
         lots = [hit.ident for hit in hits if hit.role == LOT and self.frontier[hit.ident].descend]
         for row in self._rows(event, (m.ROLE_EPC, m.ROLE_OUTPUT)) if lots else ():
-            item = self._reach(row.ident, _Visit(), event, row)
+            item = self._reach(row.ident, _FOLLOW, event, row)
             if item is not None:
                 item.lots.update(lots)
                 for lot in lots:
@@ -456,15 +503,15 @@ class _Step:
                     self._up_to_lot(ident, lot, event)
         if outputs and self.direction == BACKWARD:
             for row in self._rows(event, INPUTS):
-                if self._reach(row.ident, _Visit(), event, row):
+                if self._reach(row.ident, _FOLLOW, event, row):
                     for ident in outputs:
                         edge(row.ident, ident, event, EDGE_TRANSFORMATION)
         if inputs and self.direction == FORWARD:
             for row in self._rows(event, OUTPUTS):
-                output = self._reach(row.ident, _Visit(), event, row)
+                output = self._reach(row.ident, _FOLLOW, event, row)
                 if output is None:
                     continue
-                for ident in inputs:
+                for ident in inputs if self.tracer.keep_edges else ():
                     edge(ident, row.ident, event, EDGE_TRANSFORMATION)
                 lot = lot_of_item(row.ident, lot_number) if lot_number else None
                 if lot is not None:
@@ -473,7 +520,12 @@ class _Step:
 
     def _up_to_lot(self, item: str, lot: str, event: EventInfo, depth: int = -1) -> None:
         """An item's lot: the lot's own events count, not its other items."""
-        node = self._reach(lot, _Visit(False), event, None, depth)
+        key = (lot, event.pk, self.depth if depth < 0 else depth)
+        node = self.lots_reached.get(key)
+        if node is None:
+            node = self._reach(lot, _TO_LOT, event, None, depth)
+            if node is not None:
+                self.lots_reached[key] = node
         if node is not None:
             item_node = self.tracer.nodes.get(item)
             if item_node is not None:
@@ -515,6 +567,7 @@ def trace(
     max_depth: int = DEFAULT_MAX_DEPTH,
     max_nodes: int = DEFAULT_MAX_NODES,
     keep_edges: bool = True,
+    keep_idents: bool = False,
 ) -> Trace:
     """Trace a canonical identifier backward, forward or both ways, as the caller may see it."""
     if direction not in DIRECTIONS:
@@ -525,6 +578,7 @@ def trace(
         max_depth=max_depth,
         max_nodes=max(1, max_nodes),
         keep_edges=keep_edges,
+        keep_idents=keep_idents,
     )
     for way in (BACKWARD, FORWARD) if direction == BOTH else (direction,):
         tracer._node(ident, 0)
@@ -537,6 +591,7 @@ def trace(
         edges=sorted(tracer.edges.values(), key=lambda e: (e.event.time, e.event.pk)),
         truncated=tracer.truncated,
         events=tracer.events,
+        idents=tracer.idents,
     )
     describe(session, result)
     return result

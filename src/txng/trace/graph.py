@@ -10,7 +10,7 @@ from typing import Any
 
 from txng.epcis import identifiers
 from txng.models import epcis as m
-from txng.trace.repository import EventInfo, OrganisationRow
+from txng.trace.repository import EventInfo, IdentRow, OrganisationRow
 from txng.trace.scope import Place
 
 BACKWARD = "backward"
@@ -90,6 +90,9 @@ class Trace:
     events: dict[int, EventInfo]  # every visible event the trace went through
     organisations: dict[int, OrganisationRow] = field(default_factory=dict)
     places: dict[str, Place] = field(default_factory=dict)  # locations and parties, resolved
+    # Every identifier an event names in a role, for the (event, role) pairs the trace read whole;
+    # kept only when asked (``keep_idents``), for the recall spreadsheet not to read them again.
+    idents: dict[int, dict[str, list[IdentRow]]] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:

@@ -16,9 +16,10 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import unquote
@@ -97,6 +98,7 @@ _OFFSET = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 _ALL_ROLES = (*graph.OBJECTS, *graph.CHILDREN, graph.PARENT, *graph.INPUTS, *graph.OUTPUTS)
 
 StampFinder = Callable[[Session, Sequence[str]], Iterable[str]]
+_by_role = attrgetter("role")
 
 
 @dataclass
@@ -125,8 +127,10 @@ def recall_lot(
     lot: str,
     max_nodes: int = RECALL_MAX_NODES,
     stamps: StampFinder | None = None,
+    keep_idents: bool = False,
 ) -> RecallScope:
-    """Everything downstream of ``lot`` (canonical identifier) that the caller may see."""
+    """Everything downstream of ``lot`` (canonical identifier) that the caller may see;
+    ``keep_idents`` keeps what the trace read of its events for the spreadsheet's rows."""
     result = engine.trace(
         session,
         principal,
@@ -135,6 +139,7 @@ def recall_lot(
         max_depth=RECALL_MAX_DEPTH,
         max_nodes=max_nodes,
         keep_edges=False,
+        keep_idents=keep_idents,
     )
     scope = RecallScope(start=lot, trace=result)
     by_kind: dict[str, list[str]] = defaultdict(list)
@@ -244,9 +249,6 @@ class _RowMaker:
 
     def _load(self, pks: list[int]) -> _Chunk:
         records = repo.events_by_pk(self.session, pks)
-        idents: dict[int, list[IdentRow]] = defaultdict(list)
-        for row in repo.idents_of(self.session, pks, _ALL_ROLES):
-            idents[row.event_pk].append(row)
         links: dict[int, list[LinkRow]] = defaultdict(list)
         for link in repo.links_of(self.session, pks):
             links[link.event_pk].append(link)
@@ -255,9 +257,32 @@ class _RowMaker:
         missing = wanted - self.places.keys()
         if missing:
             self.places.update(resolve_places(self.session, missing))
-        named = {row.ident for rows in idents.values() for row in rows}
-        gtins = {lot_code(ident)[1] for ident in named}
-        gtins |= {lot_code(lot)[1] for ident in named for lot in self._lots_of(ident)}
+        # An event that records no CTE makes no row, whatever it names (packing 100,000 boxes on
+        # a pallet): its identifiers are not read. Only the inputs of a transformation decide
+        # which CTE it is, and a transformation always is one.
+        named = [pk for pk, record in records.items() if self._cte_event(record)]
+        # The trace read some (event, role) pairs whole already (a lot's 100,000 new items).
+        idents: dict[int, list[IdentRow]] = defaultdict(list)
+        missing_roles: dict[tuple[str, ...], list[int]] = defaultdict(list)
+        for pk in named:
+            known = self.scope.trace.idents.get(pk, {})
+            for role in _ALL_ROLES:
+                idents[pk].extend(known.get(role, ()))
+            missing_roles[tuple(r for r in _ALL_ROLES if r not in known)].append(pk)
+        for roles, chunk in missing_roles.items():
+            for row in repo.idents_of(self.session, chunk, roles) if roles else ():
+                idents[row.event_pk].append(row)
+        for rows in idents.values():
+            rows.sort(key=_by_role)  # the same order, whichever query read them
+        # The product column names the GTIN of each row's lot: the lots of the traced goods.
+        lots: set[str] = set()
+        nodes = self.nodes
+        for rows in idents.values():
+            for row in rows:
+                node = nodes.get(row.ident)
+                if node is not None:
+                    lots.update((row.ident,) if node.kind == "lot" else node.lots)
+        gtins = {lot_code(lot)[1] for lot in lots}
         gtins -= self.products.keys() | {""}
         if gtins:
             names = repo.product_names(self.session, gtins)
@@ -268,13 +293,18 @@ class _RowMaker:
             self.organisations.update(repo.organisations(self.session, missing_orgs))
         return _Chunk(records, idents, links)
 
-    def _lots_of(self, ident: str) -> set[str]:
+    def _cte_event(self, record: EventRecord) -> bool:
+        location = self.places.get(record.info.location) if record.info.location else None
+        return cte_of(record, location, set(), set()) is not None
+
+    def _lots_of(self, ident: str) -> Collection[str]:
+        """The lots an identifier of the trace is or belongs to (read only)."""
         node = self.nodes.get(ident)
         if node is None:
-            return set()
+            return ()
         if node.kind == "lot":
-            return {ident}
-        return set(node.lots)
+            return (ident,)
+        return node.lots
 
     def _quantities(
         self, record: EventRecord, idents: list[IdentRow]
@@ -282,17 +312,21 @@ class _RowMaker:
         """(lot, unit) → quantity of what this event says about the traced goods."""
         transformation = record.info.event_type == "TransformationEvent"
         totals: dict[tuple[str, str], float] = defaultdict(float)
+        nodes = self.nodes
         for row in idents:
-            if row.ident not in self.nodes or (transformation and row.role in graph.INPUTS):
+            node = nodes.get(row.ident)
+            if node is None or (transformation and row.role in graph.INPUTS):
                 continue
-            kind = self.nodes[row.ident].kind
-            lots = self._lots_of(row.ident) or {""}
-            for lot in lots:
-                if kind == "lot" or kind == "class":
+            kind = node.kind
+            lots: Collection[str] = (row.ident,) if kind == "lot" else (node.lots or ("",))
+            if kind == "lot" or kind == "class":
+                for lot in lots:
                     totals[(lot, row.uom or "")] += row.quantity or 0.0
-                elif kind == "item":
+            elif kind == "item":
+                for lot in lots:
                     totals[(lot, EACH)] += 1
-                elif kind == "logistic_unit":
+            elif kind == "logistic_unit":
+                for lot in lots:
                     totals[(lot, LOGISTIC_UNITS)] += 1
         return totals
 
@@ -304,8 +338,9 @@ class _RowMaker:
         input_lots: set[str] = set()
         for row in idents:
             if row.role in graph.INPUTS:
-                input_lots |= self._lots_of(row.ident) or (
-                    {row.ident} if graph.node_kind(row.ident) == "lot" else set()
+                input_lots.update(
+                    self._lots_of(row.ident)
+                    or ((row.ident,) if graph.node_kind(row.ident) == "lot" else ())
                 )
         cte = cte_of(record, location, input_lots, self.harvested)
         if cte is None:
@@ -392,7 +427,7 @@ def export(
 ) -> Exported | None:
     """Write the recall spreadsheet of ``lot`` (xlsx or csv) to ``path``, and log it; None when
     the caller sees no event of that lot."""
-    scope = recall_lot(session, principal=principal, lot=lot, stamps=stamps)
+    scope = recall_lot(session, principal=principal, lot=lot, stamps=stamps, keep_idents=True)
     if not scope.found:
         return None
     if fmt == "csv":
