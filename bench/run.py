@@ -217,8 +217,8 @@ def _run_backend(
                 run_ledger(name, url, leaves=leaves, append=5_000 if args.quick else 50_000)
             )
     if "consumer" in args.only:
-        seconds = 5.0 if args.quick else 20.0
-        log(f"[{name}] consumer page: 64 connections, {seconds:.0f} s per endpoint ...")
+        seconds, rounds = (5.0, 1) if args.quick else (5.0, 5)
+        log(f"[{name}] consumer page: 64 connections, {rounds} x {seconds:.0f} s per endpoint ...")
         with scratch_database(backend, workdir, "consumer") as url:
             results.consumer.append(
                 run_consumer(
@@ -228,6 +228,7 @@ def _run_backend(
                     stamps=1_000 if args.quick else 10_000,
                     seconds=seconds,
                     warmup=1.0 if args.quick else 3.0,
+                    rounds=rounds,
                 )
             )
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bench.memory import peak_rss_mib
+from bench.memory import fmt_mib, peak_rss_mib
 from bench.world import (
     ADMIN,
     POSTGRESQL,
@@ -56,7 +56,7 @@ class StampsResult:
     service_s: float  # issue_stamps: codes drawn + rows inserted in chunks of 5,000, committed
     generate_s: float  # drawing the same number of codes alone, in Python
     raw_s: float  # executemany INSERT of pre-drawn rows alone
-    peak_rss_mib: float
+    peak_rss_mib: float | None  # None where /proc gives no figure
 
     @property
     def per_s(self) -> float:
@@ -183,7 +183,7 @@ def section(results: list[StampsResult]) -> str:
         lines.append(
             f"| {r.database} | {r.stamps:,} | {r.service_s:.1f} s | {r.per_s:,.0f} "
             f"| {r.generate_s:.1f} s | {r.raw_s:.1f} s | {r.ratio:.2f} | "
-            f"{r.peak_rss_mib:,.0f} MiB | {met} |"
+            f"{fmt_mib(r.peak_rss_mib)} MiB | {met} |"
         )
     return "\n".join(lines) + "\n"
 
