@@ -12,7 +12,8 @@ def test_a_caller_over_the_limit_waits_for_the_window(monkeypatch: pytest.Monkey
     clock = [1000.0]
     monkeypatch.setattr(ratelimit.time, "monotonic", lambda: clock[0])
     limiter = RateLimiter(2, 60.0)
-    assert limiter.allow("a") and limiter.allow("a")
+    assert limiter.allow("a")
+    assert limiter.allow("a")
     assert not limiter.allow("a")
     assert limiter.allow("b")  # another caller is not affected
     clock[0] += 61
