@@ -453,7 +453,8 @@ def test_the_page_reads_outside_a_transaction_and_still_logs_the_scan(
         event.remove(app.state.engine, "before_cursor_execute", seen)
     assert page.findtext(".//h1") == "Genuine — first verified now"
     reads = [autocommit for autocommit, verb in modes if verb == "SELECT"]
-    assert reads and all(reads)
+    assert reads
+    assert all(reads)
     assert (False, "INSERT") in modes  # the scan, in a transaction of its own
     db_session.expire_all()
     assert db_session.scalar(select(StampScan.id).where(StampScan.stamp_id == stamp.id))
