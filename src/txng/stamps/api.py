@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -266,41 +266,54 @@ def _stamp_uri(request: Request, caller: Principal, db: Session, stamp_id: int) 
     return service.printed_uri(base_url(request), stamp, req.lot)
 
 
+_SYMBOLS: dict[tuple[str, str], Callable[..., bytes]] = {
+    ("qr", "svg"): outputs.qr_svg,
+    ("qr", "png"): outputs.qr_png,
+    ("datamatrix", "svg"): outputs.datamatrix_svg,
+    ("datamatrix", "png"): outputs.datamatrix_png,
+}
+_MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+def _symbol(
+    symbol: str,
+    fmt: str,
+    request: Request,
+    caller: Principal,
+    db: Session,
+    stamp_id: int,
+    **kw: int,
+) -> Response:
+    image = _SYMBOLS[(symbol, fmt)](_stamp_uri(request, caller, db, stamp_id), **kw)
+    return Response(image, media_type=_MEDIA[fmt])
+
+
+Scale = Annotated[int, Query(ge=1, le=40)]
+
+
 @router.get("/{stamp_id}/qr.svg", response_class=Response)
 def qr_svg(stamp_id: DbId, request: Request, caller: ApiCaller, db: DB) -> Response:
     """The stamp's QR code (SVG)."""
-    svg = outputs.qr_svg(_stamp_uri(request, caller, db, stamp_id))
-    return Response(svg, media_type="image/svg+xml")
+    return _symbol("qr", "svg", request, caller, db, stamp_id)
 
 
 @router.get("/{stamp_id}/qr.png", response_class=Response)
 def qr_png(
-    stamp_id: DbId,
-    request: Request,
-    caller: ApiCaller,
-    db: DB,
-    scale: Annotated[int, Query(ge=1, le=40)] = 8,
+    stamp_id: DbId, request: Request, caller: ApiCaller, db: DB, scale: Scale = 8
 ) -> Response:
     """The stamp's QR code (PNG)."""
-    png = outputs.qr_png(_stamp_uri(request, caller, db, stamp_id), scale=scale)
-    return Response(png, media_type="image/png")
+    return _symbol("qr", "png", request, caller, db, stamp_id, scale=scale)
 
 
 @router.get("/{stamp_id}/datamatrix.svg", response_class=Response)
 def datamatrix_svg(stamp_id: DbId, request: Request, caller: ApiCaller, db: DB) -> Response:
     """The stamp's GS1 DataMatrix (SVG): (01) GTIN, (10) lot if printed, (21) serial."""
-    svg = outputs.datamatrix_svg(_stamp_uri(request, caller, db, stamp_id))
-    return Response(svg, media_type="image/svg+xml")
+    return _symbol("datamatrix", "svg", request, caller, db, stamp_id)
 
 
 @router.get("/{stamp_id}/datamatrix.png", response_class=Response)
 def datamatrix_png(
-    stamp_id: DbId,
-    request: Request,
-    caller: ApiCaller,
-    db: DB,
-    scale: Annotated[int, Query(ge=1, le=40)] = 8,
+    stamp_id: DbId, request: Request, caller: ApiCaller, db: DB, scale: Scale = 8
 ) -> Response:
     """The stamp's GS1 DataMatrix (PNG): (01) GTIN, (10) lot if printed, (21) serial."""
-    png = outputs.datamatrix_png(_stamp_uri(request, caller, db, stamp_id), scale=scale)
-    return Response(png, media_type="image/png")
+    return _symbol("datamatrix", "png", request, caller, db, stamp_id, scale=scale)
