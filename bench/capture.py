@@ -296,7 +296,7 @@ def measure_split(docs: list[Document]) -> Split:
             capture_service.vocabulary_key("bizStep", step, namespaces) if step else None,
             rows.place_id(event, "readPoint"),
             rows.place_id(event, "bizLocation"),
-            rows.compact_json(event),
+            capture_service._json(event),  # as capture serialises the body (orjson)
         )
     t4 = time.perf_counter()
     per = 1e6 / len(events)
