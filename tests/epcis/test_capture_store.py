@@ -151,3 +151,26 @@ def test_an_event_id_twice_with_other_content_stores_nothing_under_rollback(
     kept = capture.capture(db_session, principal, document, error_behaviour=capture.PROCEED)
     assert kept.job.stored_count == 1
     assert _serials_by_event(db_session) == {"1": {"1"}}
+
+
+def test_a_bad_event_in_a_later_round_stores_nothing_under_rollback_and_is_pointed_at(
+    db_session: Session,
+) -> None:
+    """Rounds are validated while earlier ones are stored: a mistake in the second round undoes
+    the first, reports the field, and under proceed the others are kept."""
+    principal = _principal(db_session)
+    count = 2 * capture._PIPELINE_CHUNK
+    late = capture._PIPELINE_CHUNK + 7
+    events = [_event(str(i)) for i in range(count)]
+    events[late]["action"] = "SHOUT"
+    outcome = capture.capture(db_session, principal, _doc(*events))
+    assert outcome.rejected
+    assert [(e.field, e.code) for e in outcome.errors] == [
+        (f"/epcisBody/eventList/{late}/action", "invalid_action")
+    ]
+    assert (_count(db_session, EpcisEvent), _count(db_session, EventIdent)) == (0, 0)
+    assert _count(db_session, EventLink) == 0
+
+    kept = capture.capture(db_session, principal, _doc(*events), error_behaviour=capture.PROCEED)
+    assert kept.job.stored_count == count - 1
+    assert _serials_by_event(db_session) == {str(i): {str(i)} for i in range(count) if i != late}

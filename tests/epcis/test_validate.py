@@ -768,3 +768,32 @@ def test_sensor_reports_follow_the_standard_not_only_the_json_schema() -> None:
     reports = [{"value": 4.5}, {"type": "gs1:EffectiveDoseRate", "value": 0.2}]
     event = object_event(sensorElementList=[{"sensorReport": reports}])
     assert validate_event(event, "", {**NAMESPACES, "gs1": "https://gs1.org/voc/"}, now=NOW) == []
+
+
+def _checker_agrees(doc: Any) -> bool | None:
+    """What capture's optimistic path decides for ``doc``, checked against validate_document:
+    it may only call a document valid that validate_document finds no error in, and must."""
+    from txng.epcis.capture import events_of
+    from txng.epcis.validate import event_checker
+
+    errors, _ = validate_document(doc, now=NOW)
+    checker = event_checker(doc, now=NOW)
+    if checker is None:  # the envelope is wrong: validate_document reports it
+        assert errors
+        return None
+    events, _ = events_of(doc)
+    verdict = checker(events)
+    assert verdict == (not errors), (verdict, errors[:3])
+    return verdict
+
+
+@pytest.mark.parametrize(("doc", "expected"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_the_optimistic_checker_refuses_every_mistake(doc: Any, expected: Any) -> None:
+    assert _checker_agrees(doc) is not True
+
+
+def test_the_optimistic_checker_accepts_the_gs1_examples() -> None:
+    paths = json_documents() + json_documents("EPCISQueryDocument")
+    accepted = [_checker_agrees(json.loads(p.read_text(encoding="utf-8"))) for p in paths]
+    assert len(accepted) > 40
+    assert all(accepted)

@@ -268,11 +268,15 @@ def capture(
     source: str = "api",
     now: datetime | None = None,
 ) -> CaptureOutcome:
-    """Validate and store one document's events in the caller's transaction."""
+    """Validate and store one document's events in the caller's transaction.
+
+    First optimistically: each round of events is validated while the database stores the
+    previous one (_fresh), as if every event were valid and new. An invalid event, an event
+    already stored or repeated undoes that attempt (a savepoint); then the whole document is
+    validated, errors reported with their pointers, duplicates sorted out event by event."""
     organisation_id = check_may_capture(principal)
     record_time = now or utcnow()
     events, pointer = events_of(document)
-    errors, bad = validate.validate_document(document)
     job = CaptureJob(
         capture_id=uuid.uuid4().hex,
         organisation_id=organisation_id,
@@ -288,23 +292,36 @@ def capture(
         created_at=record_time,
     )
     session.add(job)
-    outcome = CaptureOutcome(job, list(errors))
+    outcome = CaptureOutcome(job, [])
     namespaces = hashing.document_namespaces(document.get("@context"))
     session.flush()  # the job's id
-    stored = 0
-    if not (errors and error_behaviour == ROLLBACK):
-        bad_indexes = set(bad)
-        candidates = [(i, event) for i, event in enumerate(events) if i not in bad_indexes]
-        ctx = _row_context(
-            session,
-            namespaces,
-            ignore_fields=hashing.document_ignore_fields(document, namespaces),
-            job_id=job.id,
-            organisation_id=organisation_id,
-            user_id=principal.user_id,
-            record_time=record_time,
-        )
-        stored = _capture_events(session, candidates, ctx, pointer, outcome)
+    ctx = _row_context(
+        session,
+        namespaces,
+        ignore_fields=hashing.document_ignore_fields(document, namespaces),
+        job_id=job.id,
+        organisation_id=organisation_id,
+        user_id=principal.user_id,
+        record_time=record_time,
+    )
+    checker = validate.event_checker(document) if events else None
+    stored: int | None = None
+    retry = True  # whether the valid events may still all be new
+    if checker is not None:
+        try:
+            stored = _store_fresh(session, list(enumerate(events)), ctx, outcome, checker)
+        except _Invalid:
+            pass
+        except (_Repeated, *_INTEGRITY_ERRORS):
+            retry = False
+    if stored is None:
+        errors, bad = validate.validate_document(document)
+        outcome.errors.extend(errors)
+        stored = 0
+        if not (errors and error_behaviour == ROLLBACK):
+            bad_indexes = set(bad)
+            candidates = [(i, event) for i, event in enumerate(events) if i not in bad_indexes]
+            stored = _capture_events(session, candidates, ctx, pointer, outcome, retry=retry)
     job.stored_count = stored
     job.success = not outcome.errors
     job.errors = [_error_json(e) for e in outcome.errors[:MAX_STORED_ERRORS]]
@@ -335,25 +352,21 @@ def _capture_events(
     ctx: _RowContext,
     pointer: str,
     outcome: CaptureOutcome,
+    *,
+    retry: bool = True,
 ) -> int:
     """Store the valid events; returns how many were stored.
 
-    First as if every event were new, hashing each one while the database stores the previous
-    ones: the unique eventID index (or an eventID seen twice) stops that at the first event
-    already stored or repeated, and the savepoint undoes it. Then event by event: duplicates,
-    eventID conflicts and error declarations (_drop_duplicates), the rest stored."""
-    prepared: list[_Prepared] = []
-    try:
-        fresh = _store(session, _fresh(candidates, ctx, prepared), len(candidates), ctx)
-    except (_Repeated, *_INTEGRITY_ERRORS):
-        pass
-    else:
-        outcome.event_ids.extend(item.event_id for item in prepared)
-        return fresh
-    prepared += [
-        _prepare(i, event, ctx.namespaces, ctx.ignore_fields)
-        for i, event in candidates[len(prepared) :]
-    ]
+    First (``retry``: unless that was tried already) as if every event were new; the unique
+    eventID index (or an eventID seen twice) stops that at the first event already stored or
+    repeated, and the savepoint undoes it. Then event by event: duplicates, eventID conflicts
+    and error declarations (_drop_duplicates), the rest stored."""
+    if retry:
+        try:
+            return _store_fresh(session, candidates, ctx, outcome)
+        except (_Repeated, *_INTEGRITY_ERRORS):
+            pass
+    prepared = [_prepare(i, event, ctx.namespaces, ctx.ignore_fields) for i, event in candidates]
     keep = _drop_duplicates(session, prepared, pointer, outcome)
     if outcome.errors and outcome.job.error_behaviour == ROLLBACK:
         keep = []
@@ -364,6 +377,25 @@ def _capture_events(
         raise ConcurrentCapture() from exc
 
 
+def _store_fresh(
+    session: Session,
+    candidates: list[tuple[int, Mapping[str, Any]]],
+    ctx: _RowContext,
+    outcome: CaptureOutcome,
+    checker: Callable[[Sequence[Any]], bool] | None = None,
+) -> int:
+    """Store all candidates as new events (validating each round first with ``checker``);
+    raises _Invalid, _Repeated or an integrity error, with nothing stored, when they are not."""
+    prepared: list[_Prepared] = []
+    stored = _store(session, _fresh(candidates, ctx, prepared, checker), len(candidates), ctx)
+    outcome.event_ids.extend(item.event_id for item in prepared)
+    return stored
+
+
+class _Invalid(Exception):
+    """An event of the document has an error: validate_document will say which."""
+
+
 class _Repeated(Exception):
     """The same eventID twice in one document."""
 
@@ -372,10 +404,17 @@ def _fresh(
     candidates: list[tuple[int, Mapping[str, Any]]],
     ctx: _RowContext,
     prepared: list[_Prepared],
+    checker: Callable[[Sequence[Any]], bool] | None = None,
 ) -> Iterator[_Prepared]:
-    """Prepare the events one by one (into ``prepared``), as long as no eventID comes twice."""
+    """Prepare the events one by one (into ``prepared``), as long as no eventID comes twice;
+    with a ``checker``, each round of _PIPELINE_CHUNK events is validated before the first of
+    them is prepared (while the database stores the round before)."""
     seen: set[str] = set()
-    for index, event in candidates:
+    for position, (index, event) in enumerate(candidates):
+        if checker is not None and position % _PIPELINE_CHUNK == 0:
+            block = candidates[position : position + _PIPELINE_CHUNK]
+            if not checker([e for _, e in block]):
+                raise _Invalid()
         item = _prepare(index, event, ctx.namespaces, ctx.ignore_fields)
         prepared.append(item)
         if item.event_id in seen:

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
@@ -846,6 +846,37 @@ def validate_document(
         bad.extend(range(index + 1, len(events)))
         run.errors.append(FieldError(list_ptr, _TOO_MANY, "too_many", {"limit": MAX_ERRORS}))
     return run.errors, bad
+
+
+def event_checker(
+    doc: Any, *, now: datetime | None = None
+) -> Callable[[Sequence[Any]], bool] | None:
+    """For a capture that validates as it stores: None when the document around the events has
+    an error (or holds no event list); else a function that tells whether all the events it is
+    given (events of this document) are valid — exactly when :func:`validate_document` would
+    report no error for them. It collects no errors: after a False, validate_document says
+    which and where."""
+    if type(doc) is not dict:
+        return None
+    run = _Run(dict(_STANDARD_PREFIXES), _latest(now), MAX_ERRORS)
+    try:
+        events = _envelope(run, doc)[0]
+    except _Full:
+        return None
+    if events is None or run.errors:
+        return None
+    prefixes, latest = run.prefixes, run.latest
+
+    def all_valid(events: Sequence[Any]) -> bool:
+        check = _Run(prefixes, latest, 1)
+        try:
+            for event in events:
+                _event(check, event, "")
+        except _Full:
+            return False
+        return not check.errors
+
+    return all_valid
 
 
 _DOCUMENT_FIELDS: Final = frozenset(
