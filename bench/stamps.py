@@ -33,20 +33,10 @@ from txng.registry import service as registry_service
 from txng.registry.schemas import ProductIn
 from txng.stamps import codes
 from txng.stamps import service as stamps_service
+from txng.stamps.repository import STAMP_COLUMNS
 
 TARGET_S = 60.0  # the issue: 1M stamps generated and stored in under a minute
-COLUMNS = (
-    "request_id",
-    "organisation_id",
-    "product_id",
-    "gtin",
-    "serial",
-    "short_code",
-    "pin",
-    "lot",
-    "status",
-    "issued_at",
-)
+COLUMNS = STAMP_COLUMNS  # the rows issue_stamps writes
 
 
 @dataclass(frozen=True)

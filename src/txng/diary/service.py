@@ -167,17 +167,13 @@ def _with_stored_photo(
 ) -> act.Entry:
     if upload is None:
         return entry
-    stored = StoredFile(
+    stored = registry_service.store_file(
+        session,
+        media_dir=where.media_dir,
         organisation_id=organisation_id,
         purpose=PHOTO_PURPOSE,
-        original_name=upload.original_name,
-        content_type=upload.content_type,
-        size_bytes=len(upload.data),
-        sha256=upload.sha256,
-        storage_key=files.store(where.media_dir, upload),
+        upload=upload,
     )
-    repository.add(session, stored)
-    session.flush()
     return act.with_photo(entry, photo_url(where.base_url, stored.id))
 
 

@@ -18,6 +18,7 @@ from txng.guidance.schemas import GuidanceIn
 from txng.kit import files
 from txng.models import GuidanceDocument, StoredFile
 from txng.models.base import utcnow
+from txng.registry import service as registry_service
 
 CATEGORY_LABELS = {
     "guide": N_("User guides"),
@@ -79,17 +80,9 @@ def create_document(
     """Upload a document (PDF, DOCX or image); it stays unpublished until published."""
     _check_admin(actor)
     upload = _checked(file_data, filename, max_bytes)
-    stored = StoredFile(
-        organisation_id=None,
-        purpose="guidance",
-        original_name=upload.original_name,
-        content_type=upload.content_type,
-        size_bytes=len(upload.data),
-        sha256=upload.sha256,
-        storage_key=files.store(media_dir, upload),
+    stored = registry_service.store_file(
+        session, media_dir=media_dir, organisation_id=None, purpose="guidance", upload=upload
     )
-    repository.add(session, stored)
-    session.flush()
     doc = GuidanceDocument(
         **data.model_dump(), file_id=stored.id, published=False, created_by_user_id=actor.user_id
     )

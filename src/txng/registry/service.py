@@ -145,14 +145,15 @@ def update_organisation(
     return org
 
 
-def _store_file(
+def store_file(
     session: Session,
     *,
     media_dir: Path,
-    organisation_id: int,
+    organisation_id: int | None,
     purpose: str,
     upload: files.CheckedUpload,
 ) -> StoredFile:
+    """Write a checked upload under the media directory and record it (its id is set)."""
     key = files.store(media_dir, upload)
     stored = StoredFile(
         organisation_id=organisation_id,
@@ -196,7 +197,7 @@ def attach_business_registration(
     upload = _checked(
         data, filename, allowed=files.DOCUMENT_TYPES, max_bytes=max_bytes, pointer="/file"
     )
-    stored = _store_file(
+    stored = store_file(
         session,
         media_dir=media_dir,
         organisation_id=org.id,
@@ -537,7 +538,7 @@ def add_product_image(
     upload = _checked(
         data, filename, allowed=files.IMAGE_TYPES, max_bytes=max_bytes, pointer="/image"
     )
-    stored = _store_file(
+    stored = store_file(
         session,
         media_dir=media_dir,
         organisation_id=product.organisation_id,

@@ -18,6 +18,7 @@ from txng.kit import files
 from txng.kit.adminunits import admin_units
 from txng.models import StoredFile
 from txng.models.stamps import ProblemReport
+from txng.registry import service as registry_service
 from txng.scans import repository
 from txng.scans.schemas import LocationIn, ReportIn
 from txng.scans.verdict import ScanPoint
@@ -163,17 +164,13 @@ def report_problem(
             raise ValidationFailed(
                 errors=[FieldError("/photo", exc.msgid, exc.code, exc.params)]
             ) from exc
-        stored = StoredFile(
+        stored = registry_service.store_file(
+            session,
+            media_dir=media_dir,
             organisation_id=subject.organisation_id,
             purpose="problem_report",
-            original_name=upload.original_name,
-            content_type=upload.content_type,
-            size_bytes=len(upload.data),
-            sha256=upload.sha256,
-            storage_key=files.store(media_dir, upload),
+            upload=upload,
         )
-        repository.add(session, stored)
-        session.flush()
     row = ProblemReport(
         stamp_id=subject.stamp_id,
         organisation_id=subject.organisation_id,
