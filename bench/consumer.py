@@ -267,11 +267,10 @@ def _served(url: str, data_dir: Path) -> Iterator[int]:
         "TXNG_DATA_DIR": str(data_dir),
         "TXNG_SECRET_KEY": secrets.token_urlsafe(16),
     }
-    cmd = [
-        sys.executable, "-m", "uvicorn", "txng.app:create_app", "--factory",
+    cmd = [  # `txng serve`: uvicorn, trusting X-Forwarded-For from 127.0.0.1 (its default)
+        sys.executable, "-m", "txng.cli.main", "serve",
         "--host", "127.0.0.1", "--port", str(port), "--workers", str(WORKERS),
-        "--log-level", "warning", "--no-access-log",
-        "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
+        "--log-level", "warning",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env)  # noqa: S603
     try:

@@ -3,10 +3,13 @@ on PostgreSQL, with one database per xdist worker and empty tables for each test
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -24,6 +27,30 @@ from txng.models import Base
 PG_ADMIN_URL = os.environ.get("TXNG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Two checkouts testing at once on one server (a developer and a CI run) need different names.
 PG_DB_PREFIX = os.environ.get("TXNG_TEST_DB_PREFIX", "txng_test")
+
+
+T = TypeVar("T")
+
+
+def run_async(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``asyncio.run`` in a thread of its own: Playwright's sync API leaves an event loop
+    running in the worker's main thread once a browser test has run there."""
+    result: list[T] = []
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(make()))
+        except BaseException as exc:  # handed to the caller
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=60)
+    if failure:
+        raise failure[0]
+    assert result, "the coroutine did not finish within 60 s"
+    return result[0]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -43,13 +43,12 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes (PostgreSQL only for more than one)."),
+    log_level: str = typer.Option("info", help="critical, error, warning, info, debug or trace."),
 ) -> None:
     """Serve the web application and API."""
-    import uvicorn
+    from txng.web import serving
 
-    uvicorn.run(
-        "txng.app:create_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-    )
+    serving.serve(host=host, port=port, workers=workers, log_level=log_level)
 
 
 def _load_demo_if_empty(settings: Settings) -> None:
@@ -121,7 +120,7 @@ def demo(
 
     settings = ledger_demo.prepare(settings, host=host, port=port)
     _print_logins(settings, host, port)
-    serve(host=host, port=port, workers=1)
+    serve(host=host, port=port, workers=1, log_level="info")
 
 
 if __name__ == "__main__":
