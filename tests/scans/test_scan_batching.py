@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import scan_factories as sf
-from conftest import Backend
+from conftest import Backend, run_async
 from txng.models.base import utcnow
 from txng.models.stamps import StampScan
 from txng.scans import tasks
@@ -74,3 +75,39 @@ def test_a_failing_batch_is_logged_and_releases_every_waiting_scan(
         )
     logged = sum(int(r.getMessage().split()[3]) for r in caplog.records)
     assert logged == 8  # every scan is accounted for in a "could not log N scan(s)" line
+
+
+def test_scans_awaited_in_one_event_loop_are_stored_together(
+    backend: Backend, db_session: Session
+) -> None:
+    """The consumer page's task: many scans awaited at once, no thread held per scan."""
+    w = sf.world(db_session)
+    stamp = sf.stamp(db_session, w)
+    db_session.commit()
+    sessions = []
+
+    def slow_maker() -> Session:
+        sessions.append(1)
+        if len(sessions) == 1:
+            time.sleep(0.3)
+        return backend.sessionmaker()
+
+    now = utcnow()
+
+    async def visitors() -> None:
+        await asyncio.wait_for(
+            asyncio.gather(
+                *(
+                    tasks.log_scan(slow_maker, stamp_id=stamp.id, ip_hash=f"ip-{i}", at=now)  # type: ignore[arg-type]
+                    for i in range(VISITORS)
+                )
+            ),
+            timeout=30,
+        )
+        # every task has returned: its scan is in the database
+        with backend.sessionmaker() as s:
+            count = select(func.count()).select_from(StampScan)
+            assert s.scalar(count.where(StampScan.stamp_id == stamp.id)) == VISITORS
+
+    run_async(visitors)
+    assert len(sessions) <= 3

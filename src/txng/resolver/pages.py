@@ -313,7 +313,7 @@ def consumer_page(
         # One address adds at most scans_per_minute to the counts: the page is still shown.
         if request.app.state.scan_limiter.allow(ip_hash):
             background.add_task(
-                scans_tasks.record_scan,
+                scans_tasks.log_scan,
                 request.app.state.sessionmaker,
                 stamp_id=stamp.id,
                 ip_hash=ip_hash,

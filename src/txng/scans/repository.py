@@ -67,13 +67,16 @@ def _visit_statement() -> Insert:
     )
 
 
+_VISIT: Final = _visit_statement()
+
+
 def insert_visits(session: Session, visits: list[dict[str, object]]) -> None:
     """One INSERT … SELECT (executed for each visit): a reload or a language switch by the same
     visitor (same stamp, same IP hash, since ``since``) is not a new scan.
 
     ``visits``: dicts with ``stamp_id``, ``ip_hash``, ``at`` and ``since``."""
     if visits:  # Core executemany: the ORM would take a list of dicts for a bulk insert
-        session.connection().execute(_visit_statement(), visits)
+        session.connection().execute(_VISIT, visits)
 
 
 class HistoryRow(NamedTuple):

@@ -1,17 +1,23 @@
 """Work done after the response: logging a scan must never block or break the consumer page.
 
-Each scan is written after its response (BackgroundTasks); a failure is logged, never raised.
-Scans arriving while another batch is being written are written together in the next one (group
-commit): one short transaction for many scans instead of one each, so a busy page does not queue
-for the database's write lock. A scan is stored when its task returns, as before.
+Each scan is handed to its database's writer thread after its response (BackgroundTasks) and a
+failure is logged, never raised. The writer takes every scan that arrived while it wrote the
+previous batch and writes them together (group commit): one short transaction for many scans
+instead of one each, so a busy page does not queue for the database's write lock. The page's
+background task is a coroutine that awaits its batch without holding a worker thread (under
+load, a thread parked per waiting scan starved the pages of threads and cost a hand-over
+each); threads that are not in an event loop call :func:`record_scan`, which blocks. Either way a
+scan is stored (or its failure logged) when its task returns.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 import weakref
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +26,9 @@ from txng.db import session_scope
 from txng.scans import service
 
 log = logging.getLogger("txng.scans")
+
+# The writer thread waits this long for more scans before it ends (a new one starts when needed).
+LINGER_SECONDS = 2.0
 
 
 def _write(maker: sessionmaker[Session], visits: list[service.Visit]) -> None:
@@ -31,49 +40,58 @@ def _write(maker: sessionmaker[Session], visits: list[service.Visit]) -> None:
         log.exception("could not log %s scan(s) of stamps %s", len(visits), stamps)
 
 
-@dataclass
-class _Ticket:
-    visit: service.Visit
-    done: threading.Event = field(default_factory=threading.Event)
-    lead: bool = False  # set before ``done``: this task writes the next batch
+def _release(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():  # a task cancelled at shutdown no longer waits
+            future.set_result(None)
 
 
 class _GroupWriter:
-    """One writer at a time per database; the others wait for the batch that holds their scan."""
+    """One writer thread per database at a time; it writes what queued while it last wrote."""
 
     def __init__(self, maker: sessionmaker[Session]) -> None:
         self._maker = maker
-        self._lock = threading.Lock()
-        self._pending: list[_Ticket] = []
-        self._writing = False
+        self._ready = threading.Condition()
+        self._pending: list[tuple[service.Visit, threading.Event | asyncio.Future[None]]] = []
+        self._running = False
 
-    def write(self, visit: service.Visit) -> None:
-        ticket = _Ticket(visit)
-        with self._lock:
-            self._pending.append(ticket)
-            ticket.lead = not self._writing
-            self._writing = True
-        if not ticket.lead:
-            ticket.done.wait()
-            if not ticket.lead:
-                return  # written in another task's batch
-        batch: list[_Ticket] = []
-        try:
-            with self._lock:
+    def submit(self, visit: service.Visit, waiter: threading.Event | asyncio.Future[None]) -> None:
+        with self._ready:
+            self._pending.append((visit, waiter))
+            if self._running:
+                self._ready.notify()
+                return
+            self._running = True
+        threading.Thread(target=self._run, name="txng-scan-writer", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                if not self._pending:
+                    self._ready.wait(LINGER_SECONDS)
+                if not self._pending:
+                    self._running = False
+                    return
                 batch, self._pending = self._pending, []
-            _write(self._maker, [t.visit for t in batch])
-        finally:
-            for done in batch:
-                done.done.set()
-            with self._lock:  # hand over to the oldest waiting task, if any
-                if self._pending:
-                    self._pending[0].lead = True
-                    self._pending[0].done.set()
-                else:
-                    self._writing = False
+            try:
+                _write(self._maker, [visit for visit, _ in batch])
+            finally:
+                self._release([waiter for _, waiter in batch])
+
+    @staticmethod
+    def _release(waiters: list[threading.Event | asyncio.Future[None]]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for waiter in waiters:
+            if isinstance(waiter, threading.Event):
+                waiter.set()
+            else:
+                by_loop.setdefault(waiter.get_loop(), []).append(waiter)
+        for loop, futures in by_loop.items():  # one wake-up per event loop, not per scan
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_release, futures)
 
 
-_writers: weakref.WeakKeyDictionary[sessionmaker[Session], _GroupWriter] = (
+_writers: weakref.WeakKeyDictionary[Callable[[], Session], _GroupWriter] = (
     weakref.WeakKeyDictionary()
 )
 _writers_lock = threading.Lock()
@@ -87,6 +105,17 @@ def _writer(maker: sessionmaker[Session]) -> _GroupWriter:
         return writer
 
 
+async def log_scan(
+    maker: sessionmaker[Session], *, stamp_id: int, ip_hash: str, at: datetime
+) -> None:
+    """Log one scan in the next batch and wait for it without holding a thread."""
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    _writer(maker).submit(service.Visit(stamp_id, ip_hash, at), done)
+    await done
+
+
 def record_scan(maker: sessionmaker[Session], *, stamp_id: int, ip_hash: str, at: datetime) -> None:
-    """Log one scan, in a batch with the scans that arrive while the previous batch is written."""
-    _writer(maker).write(service.Visit(stamp_id, ip_hash, at))
+    """Log one scan in the next batch, blocking the calling thread until it is written."""
+    done = threading.Event()
+    _writer(maker).submit(service.Visit(stamp_id, ip_hash, at), done)
+    done.wait()
