@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
-from txng.db import without_transaction
+from txng.db import session_scope, without_transaction
 from txng.errors import FieldError, TooManyRequests
 from txng.kit import i18n
 from txng.resolver import dl, links, pages
@@ -58,7 +59,7 @@ def _wants_linkset(request: Request) -> bool:
 
 def _answer(
     request: Request,
-    db: DB,
+    db: Session,
     found: Resolution,
     link: dl.DigitalLink,
     background: BackgroundTasks | None,
@@ -82,12 +83,21 @@ def _answer(
 
 
 def _resolve(
-    request: Request, db: DB, prefix: str = "", background: BackgroundTasks | None = None
+    request: Request, prefix: str = "", background: BackgroundTasks | None = None
 ) -> Response:
     if not request.app.state.resolver_limiter.allow(client_ip(request) or ""):
         raise TooManyRequests()
     link = parse_request(request, prefix)
-    without_transaction(db)  # resolving only reads; the scan is logged by its own session
+    # Not the DB dependency: its session would open and close in two more trips to the thread
+    # pool. Resolving only reads; the scan is logged by its own session.
+    with session_scope(request.app.state.sessionmaker) as db:
+        without_transaction(db)
+        return _resolved(request, db, link, background)
+
+
+def _resolved(
+    request: Request, db: Session, link: dl.DigitalLink, background: BackgroundTasks | None
+) -> Response:
     for_people = link.param("linkType") is None and not _wants_linkset(request)
     try:
         found = resolver_service.resolve(
@@ -106,24 +116,24 @@ def _resolve(
     "/01/{tail:path}",
     summary="Resolve a GTIN Digital Link (with CPV, lot, serial)",
 )
-def resolve_gtin(request: Request, db: DB, tail: str, background: BackgroundTasks) -> Response:
+def resolve_gtin(request: Request, tail: str, background: BackgroundTasks) -> Response:
     """The consumer page, the linkset or a redirect for a trade item, lot or serialised item."""
-    return _resolve(request, db, background=background)
+    return _resolve(request, background=background)
 
 
 @router.get("/00/{tail:path}", summary="Resolve an SSCC Digital Link")
-def resolve_sscc(request: Request, db: DB, tail: str) -> Response:
+def resolve_sscc(request: Request, tail: str) -> Response:
     """The consumer page, the linkset or a redirect for a logistic unit."""
-    return _resolve(request, db)
+    return _resolve(request)
 
 
 @router.get(
     "/414/{tail:path}",
     summary="Resolve a GLN Digital Link (with extension)",
 )
-def resolve_gln(request: Request, db: DB, tail: str) -> Response:
+def resolve_gln(request: Request, tail: str) -> Response:
     """The page, the linkset or a redirect for a location."""
-    return _resolve(request, db)
+    return _resolve(request)
 
 
 for _path, _endpoint in (
