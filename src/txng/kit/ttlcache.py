@@ -19,13 +19,19 @@ class TTLCache(Generic[V]):
         self._items: dict[Hashable, tuple[float, V]] = {}
         self._lock = threading.Lock()
 
+    def _fresh(self, key: Hashable, now: float) -> tuple[float, V] | None:
+        if self.seconds <= 0:
+            return None
+        with self._lock:
+            hit = self._items.get(key)
+        return hit if hit is not None and now - hit[0] < self.seconds else None
+
     def get_or_make(self, key: Hashable, make: Callable[[], V]) -> V:
         if self.seconds <= 0:
             return make()
         now = time.monotonic()
-        with self._lock:
-            hit = self._items.get(key)
-        if hit is not None and now - hit[0] < self.seconds:
+        hit = self._fresh(key, now)
+        if hit is not None:
             return hit[1]
         value = make()  # outside the lock: two threads may both make it, which is harmless
         with self._lock:
@@ -35,3 +41,21 @@ class TTLCache(Generic[V]):
                     self._items.clear()
             self._items[key] = (now, value)
         return value
+
+
+class NotCached(Exception):
+    """The value is not in the cache and :class:`HitsOnly` may not make it."""
+
+
+class HitsOnly(Generic[V]):
+    """A view of a cache that only answers from it: ``get_or_make`` raises :class:`NotCached`
+    instead of making a value (code on an event loop must not run the queries a make does)."""
+
+    def __init__(self, cache: TTLCache[V]) -> None:
+        self._cache = cache
+
+    def get_or_make(self, key: Hashable, make: Callable[[], V]) -> V:
+        hit = self._cache._fresh(key, time.monotonic())
+        if hit is None:
+            raise NotCached(key)
+        return hit[1]

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from txng.errors import ValidationFailed
 from txng.kit import i18n
 from txng.kit.adminunits import admin_units
-from txng.kit.ttlcache import TTLCache
+from txng.kit.ttlcache import HitsOnly, TTLCache
 from txng.ledger import keys as ledger_keys
 from txng.ledger import service as ledger_service
 from txng.ledger.keys import Keyring
@@ -65,14 +65,23 @@ def commune_options(province_code: str) -> Markup:
     )
 
 
-def published_cache(request: Request) -> TTLCache[Any]:
-    """The process's cache of published facts for the consumer page (see consumer_cache_seconds)."""
+def _process_cache(request: Request) -> TTLCache[Any]:
+    """The process's cache for the consumer page (see consumer_cache_seconds)."""
     state = request.app.state
     cache: TTLCache[Any] | None = getattr(state, "consumer_cache", None)
     if cache is None:
         cache = TTLCache(state.settings.consumer_cache_seconds)
         state.consumer_cache = cache
     return cache
+
+
+def published_cache(request: Request) -> TTLCache[Any] | HitsOnly[Any]:
+    """The cache of published facts read from the database (products, lots, media, seals).
+
+    On the event loop (see ``api.resolve_gtin``) it only answers from the cache: a miss raises
+    ``NotCached`` and the request is served again from a worker thread."""
+    cache = _process_cache(request)
+    return HitsOnly(cache) if getattr(request.state, "on_event_loop", False) else cache
 
 
 def ledger_keyring(request: Request) -> Keyring:
@@ -110,7 +119,7 @@ def fragment(
         hash(key)
     except TypeError:  # a snapshot field of an unexpected shape: render it, do not keep it
         return make()
-    html: Markup = published_cache(request).get_or_make(key, make)
+    html: Markup = _process_cache(request).get_or_make(key, make)  # no I/O: made anywhere
     return html
 
 
