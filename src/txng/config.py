@@ -116,6 +116,11 @@ class Settings(BaseSettings):
     problem_reports_per_hour: int = Field(
         default=5, description="Problem reports one IP address may send per hour."
     )
+    resolver_on_event_loop: bool = Field(
+        default=True,
+        description="Serve stamp pages whose facts are cached on the event loop (their reads "
+        "are short); false when the database is far from the app (ADR 15).",
+    )
     consumer_cache_seconds: float = Field(
         default=10.0,
         description="How long the consumer page reuses a product's and lot's published facts "

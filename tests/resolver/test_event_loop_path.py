@@ -78,3 +78,15 @@ def test_a_linkset_is_always_read_fresh_from_a_worker_thread(
     assert '"linkset"' in body
     assert len(served_from) == 1
     assert served_from[0].startswith("AnyIO worker thread")  # not the TestClient's event loop
+
+
+def test_a_province_with_a_distant_database_turns_the_loop_path_off(
+    app: FastAPI, db_session: Session, served_from: list[str]
+) -> None:
+    app.state.settings = app.state.settings.model_copy(update={"resolver_on_event_loop": False})
+    w = sf.world(db_session)
+    stamp = sf.stamp(db_session, w)
+    db_session.commit()
+    for ip in ("203.0.113.1", "203.0.113.2"):
+        assert "Luc Ngan lychee" in _visit(app, sf.url(stamp), ip)
+    assert [name.startswith("AnyIO worker thread") for name in served_from] == [True, True]

@@ -136,7 +136,7 @@ async def resolve_gtin(request: Request, tail: str, background: BackgroundTasks)
     # A scanned stamp whose product and lot facts are cached costs three indexed reads: done on
     # the event loop they cost less than the two thread hand-overs of a worker thread (ADR 15).
     # Anything that would wait — no idle connection, facts to load — goes to a worker thread.
-    if _connection_idle(request):
+    if request.app.state.settings.resolver_on_event_loop and _connection_idle(request):
         queued = len(background.tasks)
         request.state.on_event_loop = True
         try:
