@@ -57,6 +57,7 @@ class Load:
     per_s: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float = float("nan")  # the server's CPU time (all its processes) per answer
 
 
 @dataclass(frozen=True)
@@ -258,8 +259,31 @@ def _wait(proc: subprocess.Popen[bytes], port: int) -> None:
     raise RuntimeError("the benchmark server did not start")
 
 
+def _server_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by the server process and its workers (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a process that just ended
+            continue
+        if entry.name == str(pid) or fields[1] == str(pid):  # the supervisor or a worker
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _measured(pid: int, port: int, paths: list[str], *, html: bool, seconds: float) -> Load:
+    before = _server_cpu_s(pid)
+    load = asyncio.run(_load(port, paths, html=html, seconds=seconds))
+    used = _server_cpu_s(pid) - before
+    return replace(load, cpu_ms=used / load.requests * 1000 if load.requests else float("nan"))
+
+
 @contextmanager
-def _served(url: str, data_dir: Path) -> Iterator[int]:
+def _served(url: str, data_dir: Path) -> Iterator[tuple[int, int]]:
     port = _free_port()
     env = {
         **os.environ,
@@ -275,7 +299,7 @@ def _served(url: str, data_dir: Path) -> Iterator[int]:
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env)  # noqa: S603
     try:
         _wait(proc, port)
-        yield port
+        yield port, proc.pid
     finally:
         proc.terminate()
         try:
@@ -301,14 +325,14 @@ def run_consumer(
     paths = seed_consumer_world(url, stamps)
     data_dir.mkdir(parents=True, exist_ok=True)
     measured: list[tuple[Load, Load]] = []
-    with _served(url, data_dir) as port:
+    with _served(url, data_dir) as (port, pid):
         asyncio.run(_load(port, [HEALTH_PATH], html=False, seconds=warmup))
         asyncio.run(_load(port, paths, html=True, seconds=warmup))
         time.sleep(0.5)  # the warm-up's last scans are written after their responses
         before = _count_scans(url)
         for _ in range(rounds):
-            bare = asyncio.run(_load(port, [HEALTH_PATH], html=False, seconds=seconds))
-            page = asyncio.run(_load(port, paths, html=True, seconds=seconds))
+            bare = _measured(pid, port, [HEALTH_PATH], html=False, seconds=seconds)
+            page = _measured(pid, port, paths, html=True, seconds=seconds)
             measured.append((bare, page))
         time.sleep(0.5)  # the last scans are written after their responses
         logged = _count_scans(url) - before
@@ -327,8 +351,9 @@ def section(results: list[ConsumerResult]) -> str:
     first = results[0]
     intro = (
         "## 6. Consumer page under load\n\n"
-        f"The app in uvicorn with {first.workers} workers on 127.0.0.1 (a subprocess, "
-        f"`--proxy-headers`); an asyncio HTTP/1.1 client in the benchmark process keeps "
+        f"`txng serve --workers {first.workers}` on 127.0.0.1 (uvicorn in a subprocess that trusts "
+        "`X-Forwarded-For` set by 127.0.0.1, `TCP_NODELAY` on every worker's connections: ADR 15); "
+        "an asyncio HTTP/1.1 client in the benchmark process keeps "
         f"{first.connections} keep-alive connections busy after a warm-up, in {first.rounds} "
         f"rounds of {first.seconds:.0f} s on the baseline then {first.seconds:.0f} s on the page "
         "(alternating, so that a change in the shared machine's load hits both); the table "
@@ -340,16 +365,22 @@ def section(results: list[ConsumerResult]) -> str:
         "(scans logged at the same time share one transaction). "
         f"Baseline: the bare JSON endpoint `GET {HEALTH_PATH}` (`SELECT 1`) of the same server, "
         "in the same run. Latency is per request, as the client sees it under that load; the "
-        "load generator shares the machine's 2 cores with the server.\n\n"
+        "load generator shares the machine's 2 cores with the server. Server CPU: the user and "
+        "system time of the app's processes (supervisor and workers, read in /proc; not "
+        "PostgreSQL's) during the round divided by its answers; it moves much less with the "
+        "machine's load than the rates do, and the ratio of the two CPU figures is what the "
+        "rate ratio tends to when the server alone saturates the machine.\n\n"
     )
     header = [
         "database",
         "baseline /healthz (req/s)",
         "p50 ms",
         "p99 ms",
+        "server CPU ms / answer",
         "consumer page (pages/s)",
         "p50 ms",
         "p99 ms",
+        "server CPU ms / page",
         "ratio page / baseline",
         "ratios of the rounds",
         "errors",
@@ -361,9 +392,11 @@ def section(results: list[ConsumerResult]) -> str:
             f"{r.bare.per_s:,.0f}",
             f"{r.bare.p50_ms:.1f}",
             f"{r.bare.p99_ms:.1f}",
+            f"{r.bare.cpu_ms:.2f}",
             f"{r.page.per_s:,.0f}",
             f"{r.page.p50_ms:.1f}",
             f"{r.page.p99_ms:.1f}",
+            f"{r.page.cpu_ms:.2f}",
             f"{r.ratio:.2f}",
             ", ".join(f"{x:.2f}" for x in r.ratios),
             f"{r.bare.errors + r.page.errors}",
