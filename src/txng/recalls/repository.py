@@ -30,6 +30,38 @@ _AFFECTING: Final = (
 )
 
 
+_NOTICES: Final = (
+    select(
+        Recall.reason,
+        Recall.severity,
+        Recall.instructions_vi,
+        Recall.instructions_en,
+        Recall.issued_at,
+    )
+    .where(
+        Recall.state == "active",
+        Recall.id.in_(
+            select(RecallTarget.recall_id).where(
+                RecallTarget.ident.in_(bindparam("idents", expanding=True))
+            )
+        ),
+    )
+    .order_by(Recall.issued_at.desc(), Recall.id.desc())
+)
+
+
+def notices_affecting(
+    session: Session, idents: Collection[str]
+) -> list[tuple[str, str, str, str, datetime]]:
+    """What the consumer page shows of the active recalls affecting ``idents``, newest first:
+    reason, severity, instructions (vi, en) and issue time. Plain Core on the session's
+    connection: every scan asks, and no recall object is needed."""
+    if not idents:
+        return []
+    rows = session.connection().execute(_NOTICES, {"idents": list(idents)})
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
 def recalls_affecting(session: Session, idents: Collection[str]) -> list[Recall]:
     """Active recalls whose scope holds any of ``idents`` (canonical Digital Link URIs, as made by
     ``txng.epcis.identifiers.canonical_id`` / ``sgtin_dl`` / ``lgtin_dl``), newest first."""

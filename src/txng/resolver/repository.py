@@ -67,9 +67,11 @@ _STAMP: Final = select(
 
 
 def stamp(session: Session, gtin: str, serial: str, *, item: str) -> StampRow | None:
-    """The columns the consumer page needs (plain Core: no ORM entity for a hot path), and
-    whether a published event names ``item`` (the stamp's sgtin), in the same statement."""
-    row = session.execute(_STAMP, {"gtin": gtin, "serial": serial, "item": item}).first()
+    """The columns the consumer page needs, and whether a published event names ``item`` (the
+    stamp's sgtin), in one statement; plain Core on the session's connection (no ORM layer on
+    a hot path)."""
+    params = {"gtin": gtin, "serial": serial, "item": item}
+    row = session.connection().execute(_STAMP, params).first()
     return None if row is None else StampRow(*row[:-1], bool(row[-1]))
 
 

@@ -292,10 +292,7 @@ def _stamp(
 
 
 def _recalls(session: Session, idents: list[str]) -> tuple[RecallInfo, ...]:
-    return tuple(
-        RecallInfo(r.reason, r.severity, r.instructions_vi, r.instructions_en, r.issued_at)
-        for r in recalls_repository.recalls_affecting(session, idents)
-    )
+    return tuple(RecallInfo(*r) for r in recalls_repository.notices_affecting(session, idents))
 
 
 def _producer(session: Session, organisation_id: int) -> tuple[str | None, str | None]:
