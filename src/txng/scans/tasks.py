@@ -2,12 +2,13 @@
 
 Each scan is handed to its database's writer thread after its response (BackgroundTasks) and a
 failure is logged, never raised. The writer takes every scan that arrived while it wrote the
-previous batch and writes them together (group commit): one short transaction for many scans
-instead of one each, so a busy page does not queue for the database's write lock. The page's
-background task is a coroutine that awaits its batch without holding a worker thread (under
-load, a thread parked per waiting scan starved the pages of threads and cost a hand-over
-each); threads that are not in an event loop call :func:`record_scan`, which blocks. Either way a
-scan is stored (or its failure logged) when its task returns.
+previous batch (and for a short tick after it) and writes them together (group commit): one
+short transaction for many scans instead of one each, so a busy page does not queue for the
+database's write lock. The page's background task is a coroutine that awaits its batch without
+holding a worker thread (under load, a thread parked per waiting scan starved the pages of
+threads and cost a hand-over each); threads that are not in an event loop call
+:func:`record_scan`, which blocks. Either way a scan is stored (or its failure logged) when its
+task returns.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from datetime import datetime
@@ -29,6 +31,9 @@ log = logging.getLogger("txng.scans")
 
 # The writer thread waits this long for more scans before it ends (a new one starts when needed).
 LINGER_SECONDS = 2.0
+# After a batch, the writer lets scans gather this long: a quiet site's scan is written at once,
+# a busy site's in one transaction per tick, and the pages never wake the writer while it works.
+GATHER_SECONDS = 0.02
 
 
 def _write(maker: sessionmaker[Session], visits: list[service.Visit]) -> None:
@@ -54,12 +59,14 @@ class _GroupWriter:
         self._ready = threading.Condition()
         self._pending: list[tuple[service.Visit, threading.Event | asyncio.Future[None]]] = []
         self._running = False
+        self._idle = False  # the thread waits for a scan: wake it
 
     def submit(self, visit: service.Visit, waiter: threading.Event | asyncio.Future[None]) -> None:
         with self._ready:
             self._pending.append((visit, waiter))
             if self._running:
-                self._ready.notify()
+                if self._idle:
+                    self._ready.notify()
                 return
             self._running = True
         threading.Thread(target=self._run, name="txng-scan-writer", daemon=True).start()
@@ -68,7 +75,9 @@ class _GroupWriter:
         while True:
             with self._ready:
                 if not self._pending:
+                    self._idle = True
                     self._ready.wait(LINGER_SECONDS)
+                    self._idle = False
                 if not self._pending:
                     self._running = False
                     return
@@ -77,6 +86,8 @@ class _GroupWriter:
                 _write(self._maker, [visit for visit, _ in batch])
             finally:
                 self._release([waiter for _, waiter in batch])
+            # Busy: let the next batch gather instead of being woken for each scan.
+            time.sleep(GATHER_SECONDS)
 
     @staticmethod
     def _release(waiters: list[threading.Event | asyncio.Future[None]]) -> None:
