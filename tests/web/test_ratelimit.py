@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from txng.web import ratelimit
@@ -34,3 +36,11 @@ def test_callers_idle_for_a_window_are_forgotten(monkeypatch: pytest.MonkeyPatch
         limiter.allow(f"new-{i}")
     assert len(limiter._hits) <= 150  # the 100 idle callers were dropped
     assert not any(key.startswith("old-") for key in limiter._hits)
+
+
+def test_remembered_callers_add_nothing_for_the_garbage_collector_to_walk() -> None:
+    limiter = RateLimiter(5, 60.0)
+    for i in range(100):
+        assert limiter.allow(f"10.0.0.{i}")
+    gc.collect()
+    assert not any(gc.is_tracked(hits) for hits in limiter._hits.values())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from bisect import bisect_left
 
 KEYS_BEFORE_SWEEP = 100_000  # remembered callers before the ones idle for a window are dropped
 
@@ -13,7 +13,9 @@ class RateLimiter:
     def __init__(self, limit: int, window_seconds: float) -> None:
         self.limit = limit
         self.window = window_seconds
-        self._hits: dict[str, deque[float]] = {}
+        # Tuples of floats, not deques: the garbage collector stops tracking them at its first
+        # pass, so a map of many callers does not make every full collection longer.
+        self._hits: dict[str, tuple[float, ...]] = {}
         self._lock = threading.Lock()
         self._sweep_at = KEYS_BEFORE_SWEEP
 
@@ -21,12 +23,12 @@ class RateLimiter:
         limit = self.limit if limit is None else limit
         now = time.monotonic()
         with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and now - hits[0] > self.window:
-                hits.popleft()
+            hits = self._hits.get(key, ())
+            hits = hits[bisect_left(hits, now - self.window) :]
             if len(hits) >= limit:
+                self._hits[key] = hits
                 return False
-            hits.append(now)
+            self._hits[key] = (*hits, now)
             if len(self._hits) > self._sweep_at:
                 self._sweep(now)
             return True
