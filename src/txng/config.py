@@ -124,7 +124,8 @@ class Settings(BaseSettings):
     consumer_cache_seconds: float = Field(
         default=10.0,
         description="How long the consumer page reuses a product's and lot's published facts "
-        "(stamps, scans and recalls are always read fresh); 0 disables.",
+        "(stamps, scans and recalls are always read fresh); while one request reloads them the "
+        "others show the previous ones, at most as long again; 0 disables.",
     )
 
     @property

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
-from txng.kit.ttlcache import TTLCache
+import pytest
+
+from txng.kit.ttlcache import HitsOnly, NotCached, TTLCache
 
 
 def test_a_value_is_reused_until_it_expires() -> None:
@@ -32,3 +35,34 @@ def test_the_cache_stays_bounded() -> None:
     for i in range(10):
         cache.get_or_make(i, lambda i=i: i)  # type: ignore[misc]
     assert len(cache._items) <= 3
+
+
+def test_while_one_caller_refreshes_an_expired_value_the_others_get_the_old_one() -> None:
+    cache: TTLCache[str] = TTLCache(0.05)
+    cache.get_or_make("k", lambda: "old")
+    time.sleep(0.06)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "new"
+
+    refresher = threading.Thread(target=cache.get_or_make, args=("k", slow))
+    refresher.start()
+    assert started.wait(5)
+    assert cache.get_or_make("k", lambda: "made again") == "old"  # no second query
+    assert HitsOnly(cache).get_or_make("k", lambda: "never") == "old"
+    release.set()
+    refresher.join(5)
+    assert cache.get_or_make("k", lambda: "made again") == "new"
+
+
+def test_an_expired_value_nobody_refreshes_is_not_served() -> None:
+    cache: TTLCache[str] = TTLCache(0.05)
+    cache.get_or_make("k", lambda: "old")
+    assert HitsOnly(cache).get_or_make("k", lambda: "never") == "old"
+    time.sleep(0.06)
+    with pytest.raises(NotCached):
+        HitsOnly(cache).get_or_make("k", lambda: "never")
+    assert cache.get_or_make("k", lambda: "new") == "new"
