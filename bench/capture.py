@@ -98,6 +98,7 @@ class CaptureResult:
     service_per_s: float  # without eventIDs (the event hash becomes the ID)
     service_ids_per_s: float  # with eventIDs
     http_per_s: float
+    together_per_s: float  # STREAMS processes capturing at once (no eventIDs), all their events
     split: Split
     cpu: Cpu  # median of the runs without eventIDs
     peak: Peak  # one capture of PEAK_EVENTS events, in its own process
@@ -303,6 +304,52 @@ def measure_split(docs: list[Document]) -> Split:
     return Split((t1 - t0) * per, (t2 - t1) * per, (t3 - t2) * per, (t4 - t3) * per)
 
 
+# several capturing processes at once ---------------------------------------------------------
+
+STREAMS = 2  # capturing processes at once: one per core, as `txng serve --workers 2` runs
+
+
+def _stream(
+    url: str, principal: Principal, docs: list[Document], ready: Any, out: Any
+) -> None:  # pragma: no cover - runs in a child process
+    engine = make_engine(url)
+    try:
+        factory = make_sessionmaker(engine)
+        _time_service(factory, principal, docs[:1])  # connect and warm up outside the figure
+        ready.wait()
+        start = time.perf_counter()
+        _time_service(factory, principal, docs[1:])
+        out.put((start, time.perf_counter()))
+    finally:
+        engine.dispose()
+
+
+def concurrent_rate(url: str, principal: Principal, runs: list[list[dict[str, Any]]]) -> float:
+    """Events/s of ``len(runs)`` processes capturing at the same time, each its own run (its
+    first document is a warm-up): all events after the warm-ups over the time from the first
+    start to the last end."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    ready = context.Barrier(len(runs))
+    out = context.Queue()
+    streams = [documents(run) for run in runs]
+    procs = [
+        context.Process(target=_stream, args=(url, principal, docs, ready, out)) for docs in streams
+    ]
+    for proc in procs:
+        proc.start()
+    try:
+        spans = [out.get(timeout=HTTP_TIMEOUT_S) for _ in procs]
+    finally:
+        for proc in procs:
+            proc.join(timeout=60)
+    if any(proc.exitcode != 0 for proc in procs):
+        raise RuntimeError("a capturing process failed")
+    events = sum(len(d["epcisBody"]["eventList"]) for docs in streams for d in docs[1:])
+    return events / (max(end for _, end in spans) - min(start for start, _ in spans))
+
+
 # peak memory of one large capture, in its own process -----------------------------------------
 
 
@@ -347,8 +394,9 @@ def _median_rate(events: int, seconds: list[float]) -> float:
 
 
 def _runs(plan_events: int, repeats: int) -> Iterator[list[dict[str, Any]]]:
-    # per repeat: raw, service, service with IDs; then HTTP, the split and a warm-up
-    yield from chain_runs(plan_events, 3 * repeats + 3)
+    # per repeat: raw, service, service with IDs, STREAMS concurrent ones; then HTTP, the split
+    # and a warm-up
+    yield from chain_runs(plan_events, (3 + STREAMS) * repeats + 3)
 
 
 def run_capture(
@@ -367,18 +415,23 @@ def run_capture(
         service_s: list[float] = []
         cpus: list[Cpu] = []
         ids_s: list[float] = []
+        together: list[float] = []
         total_rows = idents = links = 0
+        per_repeat = 3 + STREAMS
         for r in range(repeats):
-            raw_docs = _raw_rows(engine, documents(runs[3 * r]), world)
+            base = per_repeat * r
+            raw_docs = _raw_rows(engine, documents(runs[base]), world)
             total_rows = sum(d.count for d in raw_docs)
             idents = sum(len(d.idents) for d in raw_docs)
             links = sum(len(d.links) for d in raw_docs)
             raw_s.append(_time_raw(engine, raw_docs))
-            wall, cpu = _run_service(factory, world.principal, documents(runs[3 * r + 1]))
+            wall, cpu = _run_service(factory, world.principal, documents(runs[base + 1]))
             service_s.append(wall)
             cpus.append(cpu)
-            ids_docs = documents(with_event_ids(runs[3 * r + 2]))
+            ids_docs = documents(with_event_ids(runs[base + 2]))
             ids_s.append(_time_service(factory, world.principal, ids_docs))
+            streams = runs[base + 3 : base + 3 + STREAMS]
+            together.append(concurrent_rate(url, world.principal, streams))
         headers = {
             "Authorization": f"Bearer {world.api_key}",
             "Content-Type": "application/ld+json",
@@ -405,6 +458,7 @@ def run_capture(
         service_per_s=_median_rate(events, service_s),
         service_ids_per_s=_median_rate(events, ids_s),
         http_per_s=events / http_s,
+        together_per_s=statistics.median(together),
         split=split,
         cpu=Cpu(
             statistics.median(c.client_us for c in cpus),
