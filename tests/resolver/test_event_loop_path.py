@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import scan_factories as sf
-from txng.models.stamps import StampScan
+from txng.models.stamps import Stamp, StampScan
 from txng.resolver import service as resolver_service
 
 
@@ -31,6 +31,14 @@ def served_from(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     return threads
 
 
+@pytest.fixture
+def stamp(db_session: Session) -> Stamp:
+    w = sf.world(db_session)
+    made = sf.stamp(db_session, w)
+    db_session.commit()
+    return made
+
+
 def _visit(app: FastAPI, path: str, ip: str, **headers: str) -> str:
     with TestClient(app, client=(ip, 50000)) as c:
         response = c.get(path, headers={**sf.BROWSER, **headers}, params={"lang": "en"})
@@ -44,11 +52,8 @@ def _scans(db: Session, stamp_id: int) -> int:
 
 
 def test_cached_facts_are_served_on_the_loop_with_the_same_page_and_every_scan(
-    app: FastAPI, db_session: Session, served_from: list[str]
+    app: FastAPI, db_session: Session, stamp: Stamp, served_from: list[str]
 ) -> None:
-    w = sf.world(db_session)
-    stamp = sf.stamp(db_session, w)
-    db_session.commit()
     with TestClient(app) as c:  # a connection in the pool, idle: the loop may take it
         assert c.get("/healthz").status_code == 200
     first = _visit(app, sf.url(stamp), "203.0.113.1")
@@ -67,11 +72,8 @@ def test_cached_facts_are_served_on_the_loop_with_the_same_page_and_every_scan(
 
 
 def test_a_linkset_is_always_read_fresh_from_a_worker_thread(
-    app: FastAPI, db_session: Session, served_from: list[str]
+    app: FastAPI, db_session: Session, stamp: Stamp, served_from: list[str]
 ) -> None:
-    w = sf.world(db_session)
-    stamp = sf.stamp(db_session, w)
-    db_session.commit()
     _visit(app, sf.url(stamp), "203.0.113.1")  # facts cached for pages
     served_from.clear()
     body = _visit(app, sf.url(stamp), "203.0.113.3", Accept="application/linkset+json")
@@ -81,12 +83,9 @@ def test_a_linkset_is_always_read_fresh_from_a_worker_thread(
 
 
 def test_a_province_with_a_distant_database_turns_the_loop_path_off(
-    app: FastAPI, db_session: Session, served_from: list[str]
+    app: FastAPI, db_session: Session, stamp: Stamp, served_from: list[str]
 ) -> None:
     app.state.settings = app.state.settings.model_copy(update={"resolver_on_event_loop": False})
-    w = sf.world(db_session)
-    stamp = sf.stamp(db_session, w)
-    db_session.commit()
     for ip in ("203.0.113.1", "203.0.113.2"):
         assert "Luc Ngan lychee" in _visit(app, sf.url(stamp), ip)
     assert [name.startswith("AnyIO worker thread") for name in served_from] == [True, True]

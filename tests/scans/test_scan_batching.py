@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 import scan_factories as sf
 from conftest import Backend, run_async
 from txng.models.base import utcnow
-from txng.models.stamps import StampScan
+from txng.models.stamps import Stamp, StampScan
 from txng.scans import tasks
 
 VISITORS = 20
@@ -35,20 +35,31 @@ def _in_threads(target: object, count: int) -> None:
     assert not any(t.is_alive() for t in threads), "a scan task never returned"
 
 
-def test_concurrent_scans_are_all_stored_in_a_few_transactions(
-    backend: Backend, db_session: Session
-) -> None:
-    w = sf.world(db_session)
-    stamp = sf.stamp(db_session, w)
-    db_session.commit()
-    sessions = []
+class SlowFirstSession:
+    """A session factory whose first session comes slowly: the other scans queue behind it."""
 
-    def slow_maker() -> Session:  # the first write is slow: the other scans queue behind it
-        sessions.append(1)
-        if len(sessions) == 1:
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.made = 0
+
+    def __call__(self) -> Session:
+        self.made += 1
+        if self.made == 1:
             time.sleep(0.3)
-        return backend.sessionmaker()
+        return self.backend.sessionmaker()
 
+
+@pytest.fixture
+def stamp(db_session: Session) -> Stamp:
+    made = sf.stamp(db_session, sf.world(db_session))
+    db_session.commit()
+    return made
+
+
+def test_concurrent_scans_are_all_stored_in_a_few_transactions(
+    backend: Backend, db_session: Session, stamp: Stamp
+) -> None:
+    slow_maker = SlowFirstSession(backend)
     now = utcnow()
     _in_threads(
         lambda i: tasks.record_scan(slow_maker, stamp_id=stamp.id, ip_hash=f"ip-{i}", at=now),  # type: ignore[arg-type]
@@ -58,7 +69,7 @@ def test_concurrent_scans_are_all_stored_in_a_few_transactions(
         select(func.count()).select_from(StampScan).where(StampScan.stamp_id == stamp.id)
     )
     assert stored == VISITORS
-    assert len(sessions) <= 3  # not one transaction per scan
+    assert slow_maker.made <= 3  # not one transaction per scan
 
 
 def test_a_failing_batch_is_logged_and_releases_every_waiting_scan(
@@ -78,20 +89,10 @@ def test_a_failing_batch_is_logged_and_releases_every_waiting_scan(
 
 
 def test_scans_awaited_in_one_event_loop_are_stored_together(
-    backend: Backend, db_session: Session
+    backend: Backend, db_session: Session, stamp: Stamp
 ) -> None:
     """The consumer page's task: many scans awaited at once, no thread held per scan."""
-    w = sf.world(db_session)
-    stamp = sf.stamp(db_session, w)
-    db_session.commit()
-    sessions = []
-
-    def slow_maker() -> Session:
-        sessions.append(1)
-        if len(sessions) == 1:
-            time.sleep(0.3)
-        return backend.sessionmaker()
-
+    slow_maker = SlowFirstSession(backend)
     now = utcnow()
 
     async def visitors() -> None:
@@ -110,4 +111,4 @@ def test_scans_awaited_in_one_event_loop_are_stored_together(
             assert s.scalar(count.where(StampScan.stamp_id == stamp.id)) == VISITORS
 
     run_async(visitors)
-    assert len(sessions) <= 3
+    assert slow_maker.made <= 3

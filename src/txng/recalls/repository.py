@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from txng.models import EventIdent, Product
@@ -15,38 +15,26 @@ from txng.models.stamps import Recall, RecallTarget, Stamp
 CHUNK = 500
 
 
+def _active_affecting(*columns: Any) -> Select[Any]:
+    """Active recalls whose scope holds any of the ``idents`` parameter, newest first."""
+    return (
+        select(*columns)
+        .where(
+            Recall.state == "active",
+            Recall.id.in_(
+                select(RecallTarget.recall_id).where(
+                    RecallTarget.ident.in_(bindparam("idents", expanding=True))
+                )
+            ),
+        )
+        .order_by(Recall.issued_at.desc(), Recall.id.desc())
+    )
+
+
 # Built once: every consumer page asks (recalls are never cached, a recall shows at once).
-_AFFECTING: Final = (
-    select(Recall)
-    .where(
-        Recall.state == "active",
-        Recall.id.in_(
-            select(RecallTarget.recall_id).where(
-                RecallTarget.ident.in_(bindparam("idents", expanding=True))
-            )
-        ),
-    )
-    .order_by(Recall.issued_at.desc(), Recall.id.desc())
-)
-
-
-_NOTICES: Final = (
-    select(
-        Recall.reason,
-        Recall.severity,
-        Recall.instructions_vi,
-        Recall.instructions_en,
-        Recall.issued_at,
-    )
-    .where(
-        Recall.state == "active",
-        Recall.id.in_(
-            select(RecallTarget.recall_id).where(
-                RecallTarget.ident.in_(bindparam("idents", expanding=True))
-            )
-        ),
-    )
-    .order_by(Recall.issued_at.desc(), Recall.id.desc())
+_AFFECTING: Final = _active_affecting(Recall)
+_NOTICES: Final = _active_affecting(
+    Recall.reason, Recall.severity, Recall.instructions_vi, Recall.instructions_en, Recall.issued_at
 )
 
 
@@ -59,7 +47,7 @@ def notices_affecting(
     if not idents:
         return []
     rows = session.connection().execute(_NOTICES, {"idents": list(idents)})
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [tuple(row) for row in rows]
 
 
 def recalls_affecting(session: Session, idents: Collection[str]) -> list[Recall]:
