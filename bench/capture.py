@@ -99,6 +99,7 @@ class CaptureResult:
     service_ids_per_s: float  # with eventIDs
     http_per_s: float
     together_per_s: float  # STREAMS processes capturing at once (no eventIDs), all their events
+    together_ids_per_s: float  # the same with eventIDs
     split: Split
     cpu: Cpu  # median of the runs without eventIDs
     peak: Peak  # one capture of PEAK_EVENTS events, in its own process
@@ -394,9 +395,9 @@ def _median_rate(events: int, seconds: list[float]) -> float:
 
 
 def _runs(plan_events: int, repeats: int) -> Iterator[list[dict[str, Any]]]:
-    # per repeat: raw, service, service with IDs, STREAMS concurrent ones; then HTTP, the split
-    # and a warm-up
-    yield from chain_runs(plan_events, (3 + STREAMS) * repeats + 3)
+    # per repeat: raw, service, service with IDs, STREAMS concurrent ones without IDs and
+    # STREAMS with; then HTTP, the split and a warm-up
+    yield from chain_runs(plan_events, (3 + 2 * STREAMS) * repeats + 3)
 
 
 def run_capture(
@@ -416,8 +417,9 @@ def run_capture(
         cpus: list[Cpu] = []
         ids_s: list[float] = []
         together: list[float] = []
+        together_ids: list[float] = []
         total_rows = idents = links = 0
-        per_repeat = 3 + STREAMS
+        per_repeat = 3 + 2 * STREAMS
         for r in range(repeats):
             base = per_repeat * r
             raw_docs = _raw_rows(engine, documents(runs[base]), world)
@@ -432,6 +434,9 @@ def run_capture(
             ids_s.append(_time_service(factory, world.principal, ids_docs))
             streams = runs[base + 3 : base + 3 + STREAMS]
             together.append(concurrent_rate(url, world.principal, streams))
+            streams = runs[base + 3 + STREAMS : base + 3 + 2 * STREAMS]
+            streams = [with_event_ids(run) for run in streams]
+            together_ids.append(concurrent_rate(url, world.principal, streams))
         headers = {
             "Authorization": f"Bearer {world.api_key}",
             "Content-Type": "application/ld+json",
@@ -459,6 +464,7 @@ def run_capture(
         service_ids_per_s=_median_rate(events, ids_s),
         http_per_s=events / http_s,
         together_per_s=statistics.median(together),
+        together_ids_per_s=statistics.median(together_ids),
         split=split,
         cpu=Cpu(
             statistics.median(c.client_us for c in cpus),
