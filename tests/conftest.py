@@ -185,3 +185,13 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 from browser_fixtures import browser, live_server  # noqa: E402, F401
+
+
+class Clock:
+    """A monotonic clock that tests move by hand (``clock.now += seconds``)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from txng.kit.ttlcache import HitsOnly, NotCached, TTLCache
+from conftest import Clock
+from txng.kit.ttlcache import HitsOnly, NotCached, Refreshing, TTLCache
 
 
 def test_a_value_is_reused_until_it_expires() -> None:
@@ -66,3 +67,46 @@ def test_an_expired_value_nobody_refreshes_is_not_served() -> None:
     with pytest.raises(NotCached):
         HitsOnly(cache).get_or_make("k", lambda: "never")
     assert cache.get_or_make("k", lambda: "new") == "new"
+
+
+def test_on_the_loop_the_first_to_find_a_value_expired_refreshes_it_the_others_get_it_old() -> None:
+    clock = Clock()
+    cache: TTLCache[str] = TTLCache(10, clock=clock)
+    cache.get_or_make("k", lambda: "old")
+    clock.now += 11  # expired, and nobody refreshes it yet
+    claims: set[object] = set()
+    with pytest.raises(NotCached):  # this request goes to a worker thread to refresh it
+        HitsOnly(cache, claims).get_or_make("k", lambda: "never")
+    assert claims == {"k"}
+    assert HitsOnly(cache, set()).get_or_make("k", lambda: "never") == "old"  # the others
+    assert cache.get_or_make("k", lambda: "made twice") == "old"  # a thread does not make it
+    assert Refreshing(cache, claims).get_or_make("k", lambda: "new") == "new"  # the claimer
+    assert claims == set()
+    assert HitsOnly(cache, set()).get_or_make("k", lambda: "never") == "new"
+
+
+def test_a_refresh_given_up_is_claimed_by_the_next_caller() -> None:
+    clock = Clock()
+    cache: TTLCache[str] = TTLCache(10, clock=clock)
+    cache.get_or_make("k", lambda: "old")
+    clock.now += 11
+    failed: set[object] = set()
+    with pytest.raises(NotCached):
+        HitsOnly(cache, failed).get_or_make("k", lambda: "never")
+    cache.release(failed)  # its request failed before making the value
+    again: set[object] = set()
+    with pytest.raises(NotCached):
+        HitsOnly(cache, again).get_or_make("k", lambda: "never")
+    assert again == {"k"}
+
+
+def test_a_value_expired_long_ago_is_not_served_even_while_claimed() -> None:
+    clock = Clock()
+    cache: TTLCache[str] = TTLCache(10, clock=clock)
+    cache.get_or_make("k", lambda: "old")
+    clock.now += 21  # more than twice its lifetime
+    claims: set[object] = set()
+    with pytest.raises(NotCached):
+        HitsOnly(cache, claims).get_or_make("k", lambda: "never")
+    assert claims == set()  # no claim: any worker thread makes it
+    assert Refreshing(cache, claims).get_or_make("k", lambda: "new") == "new"

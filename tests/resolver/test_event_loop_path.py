@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import scan_factories as sf
+from conftest import Clock
+from txng.kit.ttlcache import TTLCache
 from txng.models.stamps import Stamp, StampScan
 from txng.resolver import service as resolver_service
 
@@ -89,3 +91,35 @@ def test_a_province_with_a_distant_database_turns_the_loop_path_off(
     for ip in ("203.0.113.1", "203.0.113.2"):
         assert "Luc Ngan lychee" in _visit(app, sf.url(stamp), ip)
     assert [name.startswith("AnyIO worker thread") for name in served_from] == [True, True]
+
+
+def test_when_cached_facts_expire_one_request_refreshes_them_the_next_stay_on_the_loop(
+    app: FastAPI,
+    db_session: Session,
+    stamp: Stamp,
+    served_from: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loads: list[int] = []
+    real = resolver_service.published
+
+    def published(*args: object, **kwargs: object) -> object:
+        loads.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(resolver_service, "published", published)
+    clock = Clock()
+    app.state.consumer_cache = TTLCache(app.state.settings.consumer_cache_seconds, clock=clock)
+    with TestClient(app) as c:  # a connection in the pool, idle: the loop may take it
+        assert c.get("/healthz").status_code == 200
+    _visit(app, sf.url(stamp), "203.0.113.1")  # loads the facts (loop, then a worker thread)
+    clock.now += app.state.settings.consumer_cache_seconds + 1  # every cached fact expired
+    served_from.clear()
+    for ip in ("203.0.113.2", "203.0.113.3", "203.0.113.4"):
+        assert "Luc Ngan lychee" in _visit(app, sf.url(stamp), ip)
+    on_loop = [not name.startswith("AnyIO worker thread") for name in served_from]
+    # the first found the facts expired on the loop and refreshed them in a worker thread;
+    # the next were answered on the loop with the fresh facts
+    assert on_loop == [True, False, True, True]
+    assert len(loads) == 2  # loaded, then refreshed once
+    assert _scans(db_session, stamp.id) == 4

@@ -139,13 +139,17 @@ async def resolve_gtin(request: Request, tail: str, background: BackgroundTasks)
     if request.app.state.settings.resolver_on_event_loop and _connection_idle(request):
         queued = len(background.tasks)
         request.state.on_event_loop = True
+        request.state.cache_claims = set()  # an expired fact this request is to refresh
         try:
             return _resolve(request, background=background)
         except NotCached:
             del background.tasks[queued:]  # served again below, from the start
         finally:
             request.state.on_event_loop = False
-    return await run_in_threadpool(_resolve, request, background=background)
+    try:
+        return await run_in_threadpool(_resolve, request, background=background)
+    finally:
+        pages.release_cache_claims(request)
 
 
 @router.get("/00/{tail:path}", summary="Resolve an SSCC Digital Link")

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from txng.errors import ValidationFailed
 from txng.kit import i18n
 from txng.kit.adminunits import admin_units
-from txng.kit.ttlcache import HitsOnly, TTLCache
+from txng.kit.ttlcache import HitsOnly, Refreshing, TTLCache
 from txng.ledger import keys as ledger_keys
 from txng.ledger import service as ledger_service
 from txng.ledger.keys import Keyring
@@ -75,13 +75,26 @@ def _process_cache(request: Request) -> TTLCache[Any]:
     return cache
 
 
-def published_cache(request: Request) -> TTLCache[Any] | HitsOnly[Any]:
+def published_cache(request: Request) -> TTLCache[Any] | HitsOnly[Any] | Refreshing[Any]:
     """The cache of published facts read from the database (products, lots, media, seals).
 
     On the event loop (see ``api.resolve_gtin``) it only answers from the cache: a miss raises
-    ``NotCached`` and the request is served again from a worker thread."""
+    ``NotCached`` and the request is served again from a worker thread. When a value has just
+    expired, that request alone refreshes it (``cache_claims``, see ``kit.ttlcache.HitsOnly``);
+    the others keep being answered on the loop with the expired value meanwhile."""
     cache = _process_cache(request)
-    return HitsOnly(cache) if getattr(request.state, "on_event_loop", False) else cache
+    claims: set[Any] | None = getattr(request.state, "cache_claims", None)
+    if getattr(request.state, "on_event_loop", False):
+        return HitsOnly(cache, claims)
+    return Refreshing(cache, claims) if claims else cache
+
+
+def release_cache_claims(request: Request) -> None:
+    """Give up the refreshes a request claimed and did not make (it failed, or went no further)."""
+    claims: set[Any] | None = getattr(request.state, "cache_claims", None)
+    if claims:
+        _process_cache(request).release(claims)
+        claims.clear()
 
 
 def ledger_keyring(request: Request) -> Keyring:
