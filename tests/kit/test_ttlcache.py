@@ -110,3 +110,76 @@ def test_a_value_expired_long_ago_is_not_served_even_while_claimed() -> None:
         HitsOnly(cache, claims).get_or_make("k", lambda: "never")
     assert claims == set()  # no claim: any worker thread makes it
     assert Refreshing(cache, claims).get_or_make("k", lambda: "new") == "new"
+
+
+def test_callers_with_nothing_cached_wait_for_the_one_making_the_value() -> None:
+    """A burst after a quiet spell makes the value once, not once per waiting thread."""
+    cache: TTLCache[str] = TTLCache(60)
+    started, release = threading.Event(), threading.Event()
+    made: list[str] = []
+
+    def slow() -> str:
+        made.append("slow")
+        started.set()
+        release.wait(5)
+        return "made once"
+
+    maker = threading.Thread(target=cache.get_or_make, args=("k", slow))
+    maker.start()
+    assert started.wait(5)
+    got: list[str] = []
+    waiters = [
+        threading.Thread(target=lambda: got.append(cache.get_or_make("k", slow))) for _ in range(3)
+    ]
+    for waiter in waiters:
+        waiter.start()
+    release.set()
+    for thread in (maker, *waiters):
+        thread.join(5)
+    assert made == ["slow"]
+    assert got == ["made once"] * 3
+
+
+def test_a_caller_that_must_not_block_makes_its_own_value_meanwhile() -> None:
+    cache: TTLCache[str] = TTLCache(60)
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        return "slow"
+
+    maker = threading.Thread(target=cache.get_or_make, args=("k", slow))
+    maker.start()
+    assert started.wait(5)
+    try:
+        assert cache.get_or_make("k", lambda: "own", wait=False) == "own"  # did not wait
+        assert not release.is_set()
+    finally:
+        release.set()
+        maker.join(5)
+
+
+def test_when_the_maker_fails_the_waiting_callers_make_it_themselves() -> None:
+    cache: TTLCache[str] = TTLCache(60)
+    started, release = threading.Event(), threading.Event()
+
+    def failing() -> str:
+        started.set()
+        release.wait(5)
+        raise RuntimeError("database down")
+
+    def run_failing() -> None:
+        with pytest.raises(RuntimeError):
+            cache.get_or_make("k", failing)
+
+    maker = threading.Thread(target=run_failing)
+    maker.start()
+    assert started.wait(5)
+    got: list[str] = []
+    waiter = threading.Thread(target=lambda: got.append(cache.get_or_make("k", lambda: "mine")))
+    waiter.start()
+    release.set()
+    for thread in (maker, waiter):
+        thread.join(5)
+    assert got == ["mine"]

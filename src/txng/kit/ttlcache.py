@@ -10,12 +10,17 @@ from typing import Generic, TypeVar
 V = TypeVar("V")
 
 
+WAIT_SECONDS = 10.0  # at most this long for another caller's make, then make it too
+
+
 class TTLCache(Generic[V]):
     """``get_or_make(key, make)``: the value made at most ``seconds`` ago, else a fresh one.
 
     While one caller makes a fresh value for a key, the others get the expired one (if it is
     less than ``2 * seconds`` old) instead of all making it at once: under load an expiring
-    entry cost a burst of identical queries in every busy thread."""
+    entry cost a burst of identical queries in every busy thread. With no such value (a first
+    request, or one after a quiet spell), they wait for that caller's value instead of making
+    it again each (``wait=False``: make it anyway, for callers that must not block)."""
 
     def __init__(
         self,
@@ -27,21 +32,27 @@ class TTLCache(Generic[V]):
         self.max_entries = max_entries
         self.clock = clock
         self._items: dict[Hashable, tuple[float, V]] = {}
-        self._making: set[Hashable] = set()
+        self._making: dict[Hashable, threading.Event] = {}  # set when the value is made
         self._lock = threading.Lock()
 
-    def _lookup(self, key: Hashable, now: float, *, claim: bool) -> tuple[bool, V | None]:
-        """(True, value) for a fresh value, or an expired one that another caller is making
-        again; else (False, None), and with ``claim`` the caller is the one making it."""
+    def _lookup(
+        self, key: Hashable, now: float, *, claim: bool
+    ) -> tuple[bool, V | None, threading.Event | None]:
+        """(True, value, None) for a fresh value, or an expired one that another caller is
+        making again. Else (False, None, event) when another caller is making it (``event`` is
+        set when done), or (False, None, None), and with ``claim`` the caller is to make it."""
         with self._lock:
             hit = self._items.get(key)
+            making = self._making.get(key)
             if hit is not None:
                 age = now - hit[0]
-                if age < self.seconds or (key in self._making and age < 2 * self.seconds):
-                    return True, hit[1]
+                if age < self.seconds or (making is not None and age < 2 * self.seconds):
+                    return True, hit[1], None
+            if making is not None:
+                return False, None, making
             if claim:
-                self._making.add(key)
-            return False, None
+                self._making[key] = threading.Event()
+            return False, None, None
 
     def claim_expired(self, key: Hashable) -> bool:
         """Whether the caller now refreshes ``key``: its value expired (less than ``2 * seconds``
@@ -53,36 +64,52 @@ class TTLCache(Generic[V]):
                 return False
             if not self.seconds <= self.clock() - hit[0] < 2 * self.seconds:
                 return False
-            self._making.add(key)
+            self._making[key] = threading.Event()
             return True
 
     def release(self, keys: set[Hashable]) -> None:
         """Give up the refresh of ``keys`` claimed and not remade (the caller failed)."""
         with self._lock:
-            self._making.difference_update(keys)
+            for key in keys:
+                self._done(key)
 
-    def get_or_make(self, key: Hashable, make: Callable[[], V]) -> V:
+    def _done(self, key: Hashable) -> None:  # under the lock
+        making = self._making.pop(key, None)
+        if making is not None:
+            making.set()
+
+    def get_or_make(self, key: Hashable, make: Callable[[], V], *, wait: bool = True) -> V:
         if self.seconds <= 0:
             return make()
-        found, cached = self._lookup(key, self.clock(), claim=True)
+        found, cached, making = self._lookup(key, self.clock(), claim=True)
         if found:
             return cached  # type: ignore[return-value]
-        return self.remake(key, make)
+        if making is None:
+            return self.remake(key, make)
+        if wait and making.wait(WAIT_SECONDS):  # another caller's make: its value, if fresh
+            with self._lock:
+                hit = self._items.get(key)
+            if hit is not None and self.clock() - hit[0] < self.seconds:
+                return hit[1]
+        return self._store(key, make())  # it failed, is slow, or the caller must not wait
 
     def remake(self, key: Hashable, make: Callable[[], V]) -> V:
         """Make and store a fresh value for ``key`` (claimed by the caller)."""
-        now = self.clock()
         try:
-            value = make()  # outside the lock: two first callers may both make it (harmless)
+            value = make()  # outside the lock
         finally:
             with self._lock:
-                self._making.discard(key)
+                self._done(key)
+        return self._store(key, value)
+
+    def _store(self, key: Hashable, value: V) -> V:
         with self._lock:
+            now = self.clock()
             if len(self._items) >= self.max_entries:
                 self._items = {k: v for k, v in self._items.items() if now - v[0] < self.seconds}
                 if len(self._items) >= self.max_entries:
                     self._items.clear()
-            self._items[key] = (self.clock(), value)
+            self._items[key] = (now, value)
         return value
 
 
@@ -109,7 +136,7 @@ class HitsOnly(Generic[V]):
         if self._claims is not None and self._cache.claim_expired(key):
             self._claims.add(key)
             raise NotCached(key)
-        found, cached = self._cache._lookup(key, self._cache.clock(), claim=False)
+        found, cached, _ = self._cache._lookup(key, self._cache.clock(), claim=False)
         if not found:
             raise NotCached(key)
         return cached  # type: ignore[return-value]

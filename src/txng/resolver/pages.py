@@ -132,7 +132,8 @@ def fragment(
         hash(key)
     except TypeError:  # a snapshot field of an unexpected shape: render it, do not keep it
         return make()
-    html: Markup = _process_cache(request).get_or_make(key, make)  # no I/O: made anywhere
+    # no I/O, made anywhere: on the event loop it must not wait for a thread rendering it too
+    html: Markup = _process_cache(request).get_or_make(key, make, wait=False)
     return html
 
 
