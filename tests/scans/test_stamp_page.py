@@ -18,7 +18,7 @@ from txng.epcis import capture as capture_service
 from txng.epcis import identifiers
 from txng.models import EpcisEvent, Organisation, Product
 from txng.models.base import utcnow
-from txng.models.stamps import StampScan
+from txng.models.stamps import RecallTarget, StampScan
 
 LINKSET = {"Accept": "application/linkset+json"}
 
@@ -144,6 +144,34 @@ def test_a_lot_recall_turns_the_page_red_with_reason_and_instructions(
     assert "Stop eating it and return it to the shop." in banner
     vi = _text(_page(client, sf.url(stamp), lang="vi").xpath("//section[@id='verdict']")[0])
     assert "Ngừng sử dụng và trả lại nơi mua." in vi
+
+
+def test_a_recall_of_the_stamps_lot_shows_on_a_code_printed_without_the_lot(
+    client: TestClient, db_session: Session, w: sf.ConsumerWorld
+) -> None:
+    """Stamps may be printed before their lot is known: the page finds the lot by the stamp."""
+    stamp = sf.stamp(db_session, w)
+    sf.recall(db_session, w)
+    db_session.commit()
+    assert _verdict(_page(client, sf.url(stamp, with_lot=False))) == ("red", ["recalled"])
+
+
+def test_a_recall_of_the_single_item_turns_its_page_red(
+    client: TestClient, db_session: Session, w: sf.ConsumerWorld
+) -> None:
+    stamp, other = sf.stamp(db_session, w), sf.stamp(db_session, w)
+    item_recall = sf.recall(db_session, w, lot="OTHER-LOT")  # its lot is not this one…
+    db_session.add(  # …but the unit itself is in its scope
+        RecallTarget(
+            recall_id=item_recall.id,
+            ident=identifiers.sgtin_dl(stamp.gtin, stamp.serial),
+            kind="item",
+            organisation_id=w.org.id,
+        )
+    )
+    db_session.commit()
+    assert _verdict(_page(client, sf.url(stamp))) == ("red", ["recalled"])
+    assert _verdict(_page(client, sf.url(other))) == ("green", [])
 
 
 def test_a_lifted_recall_or_a_recall_of_another_lot_does_not_warn(

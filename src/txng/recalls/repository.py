@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterable
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from txng.models import EventIdent, Product
@@ -28,6 +28,16 @@ def _active_affecting(*columns: Any) -> Select[Any]:
             ),
         )
         .order_by(Recall.issued_at.desc(), Recall.id.desc())
+    )
+
+
+def any_active_naming(*idents: ColumnElement[str]) -> ColumnElement[bool]:
+    """Whether an active recall's scope holds any of ``idents`` (for a column of another
+    statement: the consumer page reads the notices only when it is true)."""
+    return exists(
+        select(RecallTarget.id)
+        .join(Recall, Recall.id == RecallTarget.recall_id)
+        .where(RecallTarget.ident.in_(idents), Recall.state == "active")
     )
 
 

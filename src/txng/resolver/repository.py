@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from txng.models import EpcisEvent, Facility, Organisation, Product
 from txng.models.epcis import EventIdent
 from txng.models.stamps import Stamp
+from txng.recalls import repository as recalls_repository
 
 MAX_EVENTS = 100  # a consumer page lists at most this many events
 
@@ -40,6 +41,7 @@ class StampRow(NamedTuple):
     status_reason: str | None
     activated_at: datetime | None
     own_events: bool  # a published, not erroneous event names the item itself
+    recalled: bool  # an active recall names the item, or the lot of the link (see ``stamp``)
 
 
 def _published_naming(ident: ColumnElement[str]) -> ColumnElement[bool]:
@@ -63,16 +65,22 @@ _STAMP: Final = select(
     Stamp.status_reason,
     Stamp.activated_at,
     _published_naming(bindparam("item", type_=String)).label("own_events"),
+    recalls_repository.any_active_naming(
+        bindparam("item", type_=String), bindparam("lot_item", type_=String)
+    ).label("recalled"),
 ).where(Stamp.gtin == bindparam("gtin"), Stamp.serial == bindparam("serial"))
 
 
-def stamp(session: Session, gtin: str, serial: str, *, item: str) -> StampRow | None:
-    """The columns the consumer page needs, and whether a published event names ``item`` (the
-    stamp's sgtin), in one statement; plain Core on the session's connection (no ORM layer on
-    a hot path)."""
-    params = {"gtin": gtin, "serial": serial, "item": item}
+def stamp(
+    session: Session, gtin: str, serial: str, *, item: str, lot_item: str | None = None
+) -> StampRow | None:
+    """The columns the consumer page needs, whether a published event names ``item`` (the
+    stamp's sgtin), and whether an active recall names ``item`` or ``lot_item`` (the lgtin of the
+    link's lot), in one statement; plain Core on the session's connection (no ORM layer on a
+    hot path)."""
+    params = {"gtin": gtin, "serial": serial, "item": item, "lot_item": lot_item}
     row = session.connection().execute(_STAMP, params).first()
-    return None if row is None else StampRow(*row[:-1], bool(row[-1]))
+    return None if row is None else StampRow(*row[:-2], bool(row[-2]), bool(row[-1]))
 
 
 _NAMING: Final = (

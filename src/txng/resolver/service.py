@@ -234,9 +234,11 @@ class PublishedCache(Protocol):
 
 
 def _trade_item(session: Session, link: DigitalLink, cache: PublishedCache | None) -> Resolution:
-    serial, lot = link.qualifier("21"), link.qualifier("10")
-    stamp, own_events = (None, False) if serial is None else _stamp(session, link.key, serial, lot)
-    lot = (stamp.lot if stamp else None) or lot
+    serial, link_lot = link.qualifier("21"), link.qualifier("10")
+    stamp, own_events, recalled = (
+        (None, False, True) if serial is None else _stamp(session, link.key, serial, link_lot)
+    )
+    lot = (stamp.lot if stamp else None) or link_lot
     if cache is None:
         pub = published(session, gtin=link.key, lot=lot)
     else:
@@ -274,21 +276,30 @@ def _trade_item(session: Session, link: DigitalLink, cache: PublishedCache | Non
         product_suspended=pub.product_suspended,
         organisation_suspended=pub.organisation_suspended,
         stamp=stamp,
-        recalls=_recalls(session, idents),
+        # the stamp's statement told whether a recall names the item or the link's lot: when
+        # that lot is the stamp's, the notices need reading only if one does
+        recalls=_recalls(session, idents) if recalled or lot != link_lot else (),
     )
 
 
 def _stamp(
     session: Session, gtin: str, serial: str, lot: str | None
-) -> tuple[StampInfo | None, bool]:
-    """The issued stamp, and whether published events name the item itself; UnknownCode when
-    the link names another lot than the stamp's."""
-    row = repository.stamp(session, gtin, serial, item=identifiers.sgtin_dl(gtin, serial))
+) -> tuple[StampInfo | None, bool, bool]:
+    """The issued stamp, whether published events name the item itself, and whether an active
+    recall names the item or ``lot`` (the link's); UnknownCode when the link names another lot
+    than the stamp's."""
+    row = repository.stamp(
+        session,
+        gtin,
+        serial,
+        item=identifiers.sgtin_dl(gtin, serial),
+        lot_item=None if lot is None else identifiers.lgtin_dl(gtin, lot),
+    )
     if row is None:
-        return None, False
+        return None, False, True
     if lot is not None and row.lot and row.lot != lot:
         raise UnknownCode()
-    return StampInfo(*row[:7]), row.own_events
+    return StampInfo(*row[:7]), row.own_events, row.recalled
 
 
 def _recalls(session: Session, idents: list[str]) -> tuple[RecallInfo, ...]:
