@@ -59,3 +59,32 @@ def test_a_busy_connection_is_not_pinged(backend) -> None:
         assert pings == []
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgresql_only
+def test_the_connection_returned_last_serves_the_next_request(backend) -> None:
+    """A few warm connections serve the requests; a cold backend costs milliseconds on its
+    first statements (ADR 17)."""
+    engine = make_engine(backend.url, pool_size=5, max_overflow=0)
+    pid = "SELECT pg_backend_pid()"
+    try:
+        with engine.connect() as first:
+            with engine.connect() as second:
+                second.execute(text(pid))
+            warm = first.execute(text(pid)).scalar()  # returned after the second
+        for _ in range(3):
+            with engine.connect() as conn:
+                assert conn.execute(text(pid)).scalar() == warm
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgresql_only
+def test_the_app_keeps_as_many_connections_as_configured(backend, settings) -> None:
+    from txng.app import create_app
+
+    app = create_app(settings.model_copy(update={"db_pool_size": 7, "db_pool_overflow": 3}))
+    try:
+        assert app.state.engine.pool.size() == 7
+    finally:
+        app.state.engine.dispose()

@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served below from a local Swagger UI: no CDN at run time
         redoc_url=None,
     )
-    engine = make_engine(settings.sqlalchemy_url)
+    engine = make_engine(settings.sqlalchemy_url, **settings.pool_options)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)

@@ -128,6 +128,24 @@ class Settings(BaseSettings):
         "others show the previous ones, at most as long again; 0 disables.",
     )
 
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="PostgreSQL connections each app process keeps open (ADR 17).",
+    )
+    db_pool_overflow: int = Field(
+        default=20,
+        ge=0,
+        description="More PostgreSQL connections a process may open for a burst, closed after.",
+    )
+
+    @property
+    def pool_options(self) -> dict[str, int]:
+        """The app's connection pool size (PostgreSQL; SQLite keeps SQLAlchemy's)."""
+        if self.sqlalchemy_url.startswith("sqlite"):
+            return {}
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_pool_overflow}
+
     @property
     def sqlalchemy_url(self) -> str:
         if self.database_url:

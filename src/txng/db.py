@@ -29,7 +29,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    engine = create_engine(url, **kwargs)
+    # The connection returned last is handed out first: a few warm connections serve the
+    # requests (their backends have the catalogue and plans loaded; a cold one costs some
+    # milliseconds on its first statements) and the others idle, pinged before reuse (ADR 17).
+    engine = create_engine(url, **{"pool_use_lifo": True, **kwargs})
     _ping_when_idle(engine)
     return engine
 
