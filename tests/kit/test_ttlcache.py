@@ -8,7 +8,7 @@ import time
 import pytest
 
 from conftest import Clock
-from txng.kit.ttlcache import HitsOnly, NotCached, Refreshing, TTLCache
+from txng.kit.ttlcache import WAIT_SECONDS, HitsOnly, NotCached, Refreshing, TTLCache
 
 
 def test_a_value_is_reused_until_it_expires() -> None:
@@ -69,16 +69,17 @@ def test_an_expired_value_nobody_refreshes_is_not_served() -> None:
     assert cache.get_or_make("k", lambda: "new") == "new"
 
 
-def test_on_the_loop_the_first_to_find_a_value_expired_refreshes_it_the_others_get_it_old() -> None:
+def test_on_the_loop_the_first_to_find_a_value_expired_claims_its_refresh_all_get_it_old() -> None:
     clock = Clock()
     cache: TTLCache[str] = TTLCache(10, clock=clock)
     cache.get_or_make("k", lambda: "old")
     clock.now += 11  # expired, and nobody refreshes it yet
     claims: set[object] = set()
-    with pytest.raises(NotCached):  # this request goes to a worker thread to refresh it
-        HitsOnly(cache, claims).get_or_make("k", lambda: "never")
-    assert claims == {"k"}
-    assert HitsOnly(cache, set()).get_or_make("k", lambda: "never") == "old"  # the others
+    assert HitsOnly(cache, claims).get_or_make("k", lambda: "never") == "old"
+    assert claims == {"k"}  # this request makes it again after its answer
+    others: set[object] = set()
+    assert HitsOnly(cache, others).get_or_make("k", lambda: "never") == "old"
+    assert others == set()
     assert cache.get_or_make("k", lambda: "made twice") == "old"  # a thread does not make it
     assert Refreshing(cache, claims).get_or_make("k", lambda: "new") == "new"  # the claimer
     assert claims == set()
@@ -91,13 +92,28 @@ def test_a_refresh_given_up_is_claimed_by_the_next_caller() -> None:
     cache.get_or_make("k", lambda: "old")
     clock.now += 11
     failed: set[object] = set()
-    with pytest.raises(NotCached):
-        HitsOnly(cache, failed).get_or_make("k", lambda: "never")
+    HitsOnly(cache, failed).get_or_make("k", lambda: "never")
     cache.release(failed)  # its request failed before making the value
     again: set[object] = set()
-    with pytest.raises(NotCached):
-        HitsOnly(cache, again).get_or_make("k", lambda: "never")
+    assert HitsOnly(cache, again).get_or_make("k", lambda: "never") == "old"
     assert again == {"k"}
+
+
+def test_a_refresh_abandoned_without_a_word_is_claimed_again_later() -> None:
+    """A claimer that never makes the value nor gives it up (its answer never went out) does
+    not leave the key stuck."""
+    clock = Clock()
+    cache: TTLCache[str] = TTLCache(60, clock=clock)
+    cache.get_or_make("k", lambda: "old")
+    clock.now += 61
+    lost: set[object] = set()
+    HitsOnly(cache, lost).get_or_make("k", lambda: "never")
+    assert lost == {"k"}
+    clock.now += WAIT_SECONDS + 1
+    again: set[object] = set()
+    assert HitsOnly(cache, again).get_or_make("k", lambda: "never") == "old"
+    assert again == {"k"}
+    assert cache.get_or_make("other", lambda: "x") == "x"
 
 
 def test_a_value_expired_long_ago_is_not_served_even_while_claimed() -> None:

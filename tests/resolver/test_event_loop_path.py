@@ -93,7 +93,7 @@ def test_a_province_with_a_distant_database_turns_the_loop_path_off(
     assert [name.startswith("AnyIO worker thread") for name in served_from] == [True, True]
 
 
-def test_when_cached_facts_expire_one_request_refreshes_them_the_next_stay_on_the_loop(
+def test_when_cached_facts_expire_one_request_refreshes_them_after_its_answer(
     app: FastAPI,
     db_session: Session,
     stamp: Stamp,
@@ -118,8 +118,8 @@ def test_when_cached_facts_expire_one_request_refreshes_them_the_next_stay_on_th
     for ip in ("203.0.113.2", "203.0.113.3", "203.0.113.4"):
         assert "Luc Ngan lychee" in _visit(app, sf.url(stamp), ip)
     on_loop = [not name.startswith("AnyIO worker thread") for name in served_from]
-    # the first found the facts expired on the loop and refreshed them in a worker thread;
-    # the next were answered on the loop with the fresh facts
+    # the first found the facts expired and was answered on the loop with them, then made
+    # them again in a worker thread after its answer; the next were answered on the loop
     assert on_loop == [True, False, True, True]
     assert len(loads) == 2  # loaded, then refreshed once
-    assert _scans(db_session, stamp.id) == 4
+    assert _scans(db_session, stamp.id) == 4  # the refresh logged no scan

@@ -32,7 +32,9 @@ class TTLCache(Generic[V]):
         self.max_entries = max_entries
         self.clock = clock
         self._items: dict[Hashable, tuple[float, V]] = {}
-        self._making: dict[Hashable, threading.Event] = {}  # set when the value is made
+        # key → (set when its value is made, when that began); a claim older than
+        # WAIT_SECONDS counts as abandoned (its maker failed without giving it up)
+        self._making: dict[Hashable, tuple[threading.Event, float]] = {}
         self._lock = threading.Lock()
 
     def _lookup(
@@ -43,7 +45,7 @@ class TTLCache(Generic[V]):
         set when done), or (False, None, None), and with ``claim`` the caller is to make it."""
         with self._lock:
             hit = self._items.get(key)
-            making = self._making.get(key)
+            making = self._making_now(key, now)
             if hit is not None:
                 age = now - hit[0]
                 if age < self.seconds or (making is not None and age < 2 * self.seconds):
@@ -51,7 +53,7 @@ class TTLCache(Generic[V]):
             if making is not None:
                 return False, None, making
             if claim:
-                self._making[key] = threading.Event()
+                self._making[key] = (threading.Event(), now)
             return False, None, None
 
     def claim_expired(self, key: Hashable) -> bool:
@@ -59,12 +61,13 @@ class TTLCache(Generic[V]):
         ago) and nobody is making it. Until :meth:`remake` or :meth:`release`, others get the
         expired value."""
         with self._lock:
+            now = self.clock()
             hit = self._items.get(key)
-            if hit is None or key in self._making:
+            if hit is None or self._making_now(key, now) is not None:
                 return False
-            if not self.seconds <= self.clock() - hit[0] < 2 * self.seconds:
+            if not self.seconds <= now - hit[0] < 2 * self.seconds:
                 return False
-            self._making[key] = threading.Event()
+            self._making[key] = (threading.Event(), now)
             return True
 
     def release(self, keys: set[Hashable]) -> None:
@@ -73,10 +76,20 @@ class TTLCache(Generic[V]):
             for key in keys:
                 self._done(key)
 
+    def _making_now(self, key: Hashable, now: float) -> threading.Event | None:  # under the lock
+        """The event of a make of ``key`` in progress, if any (an abandoned one is dropped)."""
+        making = self._making.get(key)
+        if making is None:
+            return None
+        if now - making[1] > WAIT_SECONDS:
+            self._done(key)
+            return None
+        return making[0]
+
     def _done(self, key: Hashable) -> None:  # under the lock
         making = self._making.pop(key, None)
         if making is not None:
-            making.set()
+            making[0].set()
 
     def get_or_make(self, key: Hashable, make: Callable[[], V], *, wait: bool = True) -> V:
         if self.seconds <= 0:
@@ -122,9 +135,9 @@ class HitsOnly(Generic[V]):
     instead of making a value (code on an event loop must not run the queries a make does).
 
     With a ``claims`` set, the first caller to find a value expired claims its refresh (the
-    key joins ``claims``) and gets :class:`NotCached`, so that this one request makes it again
-    in a worker thread (see :class:`Refreshing`); the callers after it get the expired value.
-    Without, every caller misses until some other caller refreshes it."""
+    key joins ``claims``): it and the callers after it get the expired value until the claimer
+    makes it again, in a worker thread after its answer (see :class:`Refreshing`). Without,
+    every caller misses until some other caller refreshes it."""
 
     def __init__(self, cache: TTLCache[V], claims: set[Hashable] | None = None) -> None:
         self._cache = cache
@@ -135,7 +148,6 @@ class HitsOnly(Generic[V]):
             raise NotCached(key)
         if self._claims is not None and self._cache.claim_expired(key):
             self._claims.add(key)
-            raise NotCached(key)
         found, cached, _ = self._cache._lookup(key, self._cache.clock(), claim=False)
         if not found:
             raise NotCached(key)

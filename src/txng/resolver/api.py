@@ -15,6 +15,8 @@ inside a lot cannot be mistaken for a separator and raw characters outside GS1's
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -31,6 +33,7 @@ from txng.resolver.service import InvalidDigitalLink, NotResolved, Resolution
 from txng.web.deps import DB, client_ip
 
 router = APIRouter(tags=["resolver"])
+log = logging.getLogger(__name__)
 
 # A resolver SHALL support CORS: anyone's scanner app may ask.
 _CORS = {"Access-Control-Allow-Origin": "*", "Vary": "Accept, Accept-Language"}
@@ -139,15 +142,34 @@ async def resolve_gtin(request: Request, tail: str, background: BackgroundTasks)
     if request.app.state.settings.resolver_on_event_loop and _connection_idle(request):
         queued = len(background.tasks)
         request.state.on_event_loop = True
-        request.state.cache_claims = set()  # an expired fact this request is to refresh
+        request.state.cache_claims = set()  # expired facts this request is to refresh
         try:
-            return _resolve(request, background=background)
+            response = _resolve(request, background=background)
         except NotCached:
             del background.tasks[queued:]  # served again below, from the start
+        except BaseException:
+            pages.release_cache_claims(request)
+            raise
+        else:
+            if request.state.cache_claims:  # shown as they were; made again after the answer
+                background.add_task(_refresh, request)
+            return response
         finally:
             request.state.on_event_loop = False
     try:
         return await run_in_threadpool(_resolve, request, background=background)
+    finally:
+        pages.release_cache_claims(request)
+
+
+def _refresh(request: Request) -> None:
+    """Make again the cached facts that ``request`` found expired and claimed: its page once
+    more in a worker thread (no scan logged, the answer thrown away), after its answer went out.
+    Until then every page shows the expired facts, at most twice the cache time old."""
+    try:
+        _resolve(request)
+    except Exception:  # the next request to find them expired tries again
+        log.exception("refreshing the cached facts of %s failed", request.url.path)
     finally:
         pages.release_cache_claims(request)
 
