@@ -4,11 +4,63 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 
 import pytest
 
 from conftest import Clock
 from txng.kit.ttlcache import WAIT_SECONDS, HitsOnly, NotCached, Refreshing, TTLCache
+
+
+@contextmanager
+def making(cache: TTLCache[str], key: str, value: str, *, fails: bool = False) -> Iterator[None]:
+    """Another thread is making ``key`` (``value``, or an error) until the block ends."""
+    started, release = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        started.set()
+        release.wait(5)
+        if fails:
+            raise RuntimeError("database down")
+        return value
+
+    def run() -> None:
+        with suppress(RuntimeError):
+            cache.get_or_make(key, slow)
+
+    maker = threading.Thread(target=run)
+    maker.start()
+    assert started.wait(5)
+    try:
+        yield
+    finally:
+        release.set()
+        maker.join(5)
+
+
+def aged(seconds: float, age: float) -> tuple[Clock, TTLCache[str]]:
+    """A cache of ``seconds`` holding "old" for key "k", made ``age`` seconds ago."""
+    clock = Clock()
+    cache: TTLCache[str] = TTLCache(seconds, clock=clock)
+    cache.get_or_make("k", lambda: "old")
+    clock.now += age
+    return clock, cache
+
+
+def on_loop(cache: TTLCache[str]) -> tuple[str, set[object]]:
+    """What a request on the event loop gets for "k", and the refreshes it claimed."""
+    claims: set[object] = set()
+    return HitsOnly(cache, claims).get_or_make("k", lambda: "never"), claims
+
+
+def in_threads(count: int, call: Callable[[], str]) -> tuple[list[str], list[threading.Thread]]:
+    """``count`` threads started on ``call``, and the list their results go to."""
+    got: list[str] = []
+    threads = [threading.Thread(target=lambda: got.append(call())) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    return got, threads
 
 
 def test_a_value_is_reused_until_it_expires() -> None:
@@ -42,20 +94,9 @@ def test_while_one_caller_refreshes_an_expired_value_the_others_get_the_old_one(
     cache: TTLCache[str] = TTLCache(0.05)
     cache.get_or_make("k", lambda: "old")
     time.sleep(0.06)
-    started, release = threading.Event(), threading.Event()
-
-    def slow() -> str:
-        started.set()
-        release.wait(5)
-        return "new"
-
-    refresher = threading.Thread(target=cache.get_or_make, args=("k", slow))
-    refresher.start()
-    assert started.wait(5)
-    assert cache.get_or_make("k", lambda: "made again") == "old"  # no second query
-    assert HitsOnly(cache).get_or_make("k", lambda: "never") == "old"
-    release.set()
-    refresher.join(5)
+    with making(cache, "k", "new"):
+        assert cache.get_or_make("k", lambda: "made again") == "old"  # no second query
+        assert HitsOnly(cache).get_or_make("k", lambda: "never") == "old"
     assert cache.get_or_make("k", lambda: "made again") == "new"
 
 
@@ -70,57 +111,33 @@ def test_an_expired_value_nobody_refreshes_is_not_served() -> None:
 
 
 def test_on_the_loop_the_first_to_find_a_value_expired_claims_its_refresh_all_get_it_old() -> None:
-    clock = Clock()
-    cache: TTLCache[str] = TTLCache(10, clock=clock)
-    cache.get_or_make("k", lambda: "old")
-    clock.now += 11  # expired, and nobody refreshes it yet
-    claims: set[object] = set()
-    assert HitsOnly(cache, claims).get_or_make("k", lambda: "never") == "old"
-    assert claims == {"k"}  # this request makes it again after its answer
-    others: set[object] = set()
-    assert HitsOnly(cache, others).get_or_make("k", lambda: "never") == "old"
-    assert others == set()
+    _, cache = aged(10, 11)  # expired, and nobody refreshes it yet
+    old, claims = on_loop(cache)
+    assert (old, claims) == ("old", {"k"})  # this request makes it again after its answer
+    assert on_loop(cache) == ("old", set())  # the others
     assert cache.get_or_make("k", lambda: "made twice") == "old"  # a thread does not make it
     assert Refreshing(cache, claims).get_or_make("k", lambda: "new") == "new"  # the claimer
     assert claims == set()
-    assert HitsOnly(cache, set()).get_or_make("k", lambda: "never") == "new"
+    assert on_loop(cache) == ("new", set())
 
 
 def test_a_refresh_given_up_is_claimed_by_the_next_caller() -> None:
-    clock = Clock()
-    cache: TTLCache[str] = TTLCache(10, clock=clock)
-    cache.get_or_make("k", lambda: "old")
-    clock.now += 11
-    failed: set[object] = set()
-    HitsOnly(cache, failed).get_or_make("k", lambda: "never")
-    cache.release(failed)  # its request failed before making the value
-    again: set[object] = set()
-    assert HitsOnly(cache, again).get_or_make("k", lambda: "never") == "old"
-    assert again == {"k"}
+    _, cache = aged(10, 11)
+    cache.release(on_loop(cache)[1])  # its request failed before making the value
+    assert on_loop(cache) == ("old", {"k"})
 
 
 def test_a_refresh_abandoned_without_a_word_is_claimed_again_later() -> None:
     """A claimer that never makes the value nor gives it up (its answer never went out) does
     not leave the key stuck."""
-    clock = Clock()
-    cache: TTLCache[str] = TTLCache(60, clock=clock)
-    cache.get_or_make("k", lambda: "old")
-    clock.now += 61
-    lost: set[object] = set()
-    HitsOnly(cache, lost).get_or_make("k", lambda: "never")
-    assert lost == {"k"}
+    clock, cache = aged(60, 61)
+    assert on_loop(cache) == ("old", {"k"})
     clock.now += WAIT_SECONDS + 1
-    again: set[object] = set()
-    assert HitsOnly(cache, again).get_or_make("k", lambda: "never") == "old"
-    assert again == {"k"}
-    assert cache.get_or_make("other", lambda: "x") == "x"
+    assert on_loop(cache) == ("old", {"k"})
 
 
 def test_a_value_expired_long_ago_is_not_served_even_while_claimed() -> None:
-    clock = Clock()
-    cache: TTLCache[str] = TTLCache(10, clock=clock)
-    cache.get_or_make("k", lambda: "old")
-    clock.now += 21  # more than twice its lifetime
+    _, cache = aged(10, 21)  # more than twice its lifetime
     claims: set[object] = set()
     with pytest.raises(NotCached):
         HitsOnly(cache, claims).get_or_make("k", lambda: "never")
@@ -131,71 +148,23 @@ def test_a_value_expired_long_ago_is_not_served_even_while_claimed() -> None:
 def test_callers_with_nothing_cached_wait_for_the_one_making_the_value() -> None:
     """A burst after a quiet spell makes the value once, not once per waiting thread."""
     cache: TTLCache[str] = TTLCache(60)
-    started, release = threading.Event(), threading.Event()
-    made: list[str] = []
-
-    def slow() -> str:
-        made.append("slow")
-        started.set()
-        release.wait(5)
-        return "made once"
-
-    maker = threading.Thread(target=cache.get_or_make, args=("k", slow))
-    maker.start()
-    assert started.wait(5)
-    got: list[str] = []
-    waiters = [
-        threading.Thread(target=lambda: got.append(cache.get_or_make("k", slow))) for _ in range(3)
-    ]
+    with making(cache, "k", "made once"):
+        got, waiters = in_threads(3, lambda: cache.get_or_make("k", lambda: "made again"))
     for waiter in waiters:
-        waiter.start()
-    release.set()
-    for thread in (maker, *waiters):
-        thread.join(5)
-    assert made == ["slow"]
+        waiter.join(5)
     assert got == ["made once"] * 3
 
 
 def test_a_caller_that_must_not_block_makes_its_own_value_meanwhile() -> None:
     cache: TTLCache[str] = TTLCache(60)
-    started, release = threading.Event(), threading.Event()
-
-    def slow() -> str:
-        started.set()
-        release.wait(5)
-        return "slow"
-
-    maker = threading.Thread(target=cache.get_or_make, args=("k", slow))
-    maker.start()
-    assert started.wait(5)
-    try:
+    with making(cache, "k", "slow"):
         assert cache.get_or_make("k", lambda: "own", wait=False) == "own"  # did not wait
-        assert not release.is_set()
-    finally:
-        release.set()
-        maker.join(5)
 
 
 def test_when_the_maker_fails_the_waiting_callers_make_it_themselves() -> None:
     cache: TTLCache[str] = TTLCache(60)
-    started, release = threading.Event(), threading.Event()
-
-    def failing() -> str:
-        started.set()
-        release.wait(5)
-        raise RuntimeError("database down")
-
-    def run_failing() -> None:
-        with pytest.raises(RuntimeError):
-            cache.get_or_make("k", failing)
-
-    maker = threading.Thread(target=run_failing)
-    maker.start()
-    assert started.wait(5)
-    got: list[str] = []
-    waiter = threading.Thread(target=lambda: got.append(cache.get_or_make("k", lambda: "mine")))
-    waiter.start()
-    release.set()
-    for thread in (maker, waiter):
-        thread.join(5)
+    with making(cache, "k", "never", fails=True):
+        got, waiters = in_threads(1, lambda: cache.get_or_make("k", lambda: "mine"))
+    for waiter in waiters:
+        waiter.join(5)
     assert got == ["mine"]

@@ -130,30 +130,23 @@ def test_later_scans_say_how_many_times_and_when_first(
     assert again.findtext(".//h1") == "Genuine — verified 1 times before"
 
 
+# Stamps may be printed before their lot is known: the page then finds the lot by the stamp.
+@pytest.mark.parametrize("with_lot", [True, False], ids=["lot in the code", "code without lot"])
 def test_a_lot_recall_turns_the_page_red_with_reason_and_instructions(
-    client: TestClient, db_session: Session, w: sf.ConsumerWorld
+    client: TestClient, db_session: Session, w: sf.ConsumerWorld, with_lot: bool
 ) -> None:
     stamp = sf.stamp(db_session, w)
     sf.recall(db_session, w)
     db_session.commit()
-    page = _page(client, sf.url(stamp), lang="en")
+    page = _page(client, sf.url(stamp, with_lot=with_lot), lang="en")
     assert _verdict(page) == ("red", ["recalled"])
     banner = _text(page.xpath("//section[@id='verdict']")[0])
     assert "Dư lượng thuốc bảo vệ thực vật vượt ngưỡng" in banner
     assert "High" in banner
     assert "Stop eating it and return it to the shop." in banner
-    vi = _text(_page(client, sf.url(stamp), lang="vi").xpath("//section[@id='verdict']")[0])
+    vi_page = _page(client, sf.url(stamp, with_lot=with_lot), lang="vi")
+    vi = _text(vi_page.xpath("//section[@id='verdict']")[0])
     assert "Ngừng sử dụng và trả lại nơi mua." in vi
-
-
-def test_a_recall_of_the_stamps_lot_shows_on_a_code_printed_without_the_lot(
-    client: TestClient, db_session: Session, w: sf.ConsumerWorld
-) -> None:
-    """Stamps may be printed before their lot is known: the page finds the lot by the stamp."""
-    stamp = sf.stamp(db_session, w)
-    sf.recall(db_session, w)
-    db_session.commit()
-    assert _verdict(_page(client, sf.url(stamp, with_lot=False))) == ("red", ["recalled"])
 
 
 def test_a_recall_of_the_single_item_turns_its_page_red(
