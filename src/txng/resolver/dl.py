@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Final
 
 from biip import ParseError
@@ -169,13 +170,20 @@ def _check_key(ai: str, raw: str) -> str:
     return value
 
 
-def _biip(ai: str, value: str, pointer: str) -> None:
-    """The value must match the AI's own format, as biip knows it (dates, lengths, digits)."""
+@lru_cache(maxsize=4096)
+def _biip_accepts(ai: str, value: str) -> bool:
+    """Whether biip reads ``value`` as AI ``ai``. Kept per value: every scan of a product's
+    stamps carries the same GTIN, and of a lot's the same lot."""
     try:
         element = GS1ElementString.extract(ai + value)
     except ParseError:
-        element = None
-    if element is None or element.ai.ai != ai or element.value != value:
+        return False
+    return element.ai.ai == ai and element.value == value
+
+
+def _biip(ai: str, value: str, pointer: str) -> None:
+    """The value must match the AI's own format, as biip knows it (dates, lengths, digits)."""
+    if not _biip_accepts(ai, value):
         raise DigitalLinkError(
             pointer,
             N_("The value %(value)s does not match the format of AI %(ai)s"),
@@ -185,6 +193,7 @@ def _biip(ai: str, value: str, pointer: str) -> None:
         )
 
 
+@lru_cache(maxsize=1024)
 def _is_ai(name: str) -> bool:
     if _DIGITS.fullmatch(name) is None:
         return False
