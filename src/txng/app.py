@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from txng import __version__
 from txng.config import Settings, get_settings
-from txng.db import make_engine, make_sessionmaker
+from txng.db import DirectReads, make_engine, make_sessionmaker
 from txng.web import handlers, middleware
 from txng.web.ratelimit import RateLimiter
 
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.direct_reads = DirectReads(engine)  # the event loop's reads (ADR 18)
     app.state.login_limiter = RateLimiter(settings.login_rate_per_minute, 60.0)
     app.state.resolver_limiter = RateLimiter(settings.consumer_pages_per_minute, 60.0)
     app.state.scan_limiter = RateLimiter(settings.scans_per_minute, 60.0)
@@ -67,10 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from txng.trace import pages as trace_pages
     from txng.web import pages as web_pages
 
+    # first: the consumer page of a scanned stamp is the busiest route, and no other path
+    # starts with /01/, /00/ or /414/ (each route tried before it costs every scan a match)
+    app.include_router(resolver_api.router)
     app.include_router(portal_pages.router)  # before web_pages: the public portal answers /
     app.include_router(web_pages.router)
-    # early: the consumer page of a scanned stamp is the busiest route (no path overlaps it)
-    app.include_router(resolver_api.router)
     app.include_router(accounts_pages.router)
     app.include_router(registry_pages.router)
     app.include_router(accounts_api.router)

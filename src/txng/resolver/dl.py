@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, Final
 
 from biip import ParseError
@@ -68,6 +68,7 @@ _RAW_OK: Final = frozenset(
 _ESCAPE: Final = re.compile(r"%([0-9A-Fa-f]{2})")
 _DIGITS: Final = re.compile(r"[0-9]+")
 _ENCODE: Final = {c: f"%{ord(c):02X}" for c in '!"#%&()*+,/:<>?'}
+_ENCODE_TABLE: Final = str.maketrans(_ENCODE)
 
 
 class DigitalLinkError(ValueError):
@@ -97,7 +98,7 @@ class DigitalLink:
     def param(self, name: str) -> str | None:
         return next((value for key, value in self.params if key == name), None)
 
-    @property
+    @cached_property  # read several times per page (links, forms, ident)
     def path(self) -> str:
         """The canonical path: numeric AIs, GTIN-14, values percent-encoded where needed."""
         parts = [self.key_ai, self.key]
@@ -113,7 +114,7 @@ class DigitalLink:
 
 def encode(value: str) -> str:
     """A value as a canonical Digital Link writes it (the same escapes as the EPCIS index)."""
-    return "".join(_ENCODE.get(c, c) for c in value)
+    return value.translate(_ENCODE_TABLE)
 
 
 def _decode(raw: str, pointer: str, ai: str) -> str:
