@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Final, TypeAlias
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
+
+log = logging.getLogger(__name__)
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]  # any SELECT (its columns are variadic)
 
 # A pooled PostgreSQL connection unused for this long is pinged before it is handed out.
 IDLE_PING_SECONDS = 10.0
@@ -82,3 +89,134 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# The key of a session's DirectReads in ``Session.info`` (see read_rows).
+DIRECT_READS: Final = "txng.direct_reads"
+
+
+class DirectReadFailed(Exception):
+    """A direct read failed on its connection (closed since): read through a session instead."""
+
+
+class _Prepared:
+    """A Core ``SELECT`` compiled once for a dialect, with the conversions of its types."""
+
+    def __init__(self, statement: AnySelect, dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if "POSTCOMPILE" in compiled.string:  # an expanding IN or a literal rendered per call
+            raise ValueError("a direct read takes plain bind parameters only")
+        self._dialect = dialect
+        self._compiled = compiled
+        self.sql = compiled.string
+        self._positional = compiled.positiontup  # qmark order (SQLite); None: named (psycopg)
+        escaped = compiled.escaped_bind_names
+        self._names = {name: escaped.get(name, name) for name in compiled.binds}
+        self._binds = [
+            (name, convert)
+            for name, bind in compiled.binds.items()
+            if (convert := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        ]
+        self._types = [column.type for column in statement.selected_columns]
+        self._results: list[Any] | None = None  # per column, from the first answer's type codes
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        params = self._compiled.construct_params(dict(values))  # with the statement's constants
+        for name, convert in self._binds:
+            params[name] = convert(params[name])
+        if self._positional is not None:
+            return tuple(params[name] for name in self._positional)
+        return {self._names[name]: value for name, value in params.items()}
+
+    def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
+        rows = cursor.fetchall()
+        if self._results is None:  # the description is made anew at each read: once is enough
+            dialect = self._dialect
+            self._results = [
+                kind.dialect_impl(dialect).result_processor(dialect, column[1])
+                for kind, column in zip(self._types, cursor.description, strict=True)
+            ]
+        converts = self._results
+        if not any(converts):
+            return [tuple(row) for row in rows]
+        return [
+            tuple(value if c is None else c(value) for c, value in zip(converts, row, strict=True))
+            for row in rows
+        ]
+
+
+class DirectReads:
+    """A database connection of one thread, the worker's event loop, for the few reads made on
+    every consumer page (ADR 18): no ORM session, no pool checkout and return, no statement
+    compiled per call. The statements are SQLAlchemy Core ``SELECT``s with plain bind
+    parameters, compiled once; values are converted as SQLAlchemy converts them. On
+    PostgreSQL the connection is in autocommit, as :func:`without_transaction` (each read its
+    own snapshot, no BEGIN/COMMIT round trips); on SQLite a ``SELECT`` opens no transaction.
+
+    A read that fails on the connection closes it and raises :class:`DirectReadFailed`, so that
+    the caller reads through a session; the next read connects again. The connection is taken
+    from the engine's pool (its connect events and checks) and closed, not returned, when the
+    engine is disposed."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._connection: PoolProxiedConnection | None = None
+        self._owner: threading.Thread | None = None
+        self._prepared: dict[AnySelect, _Prepared] = {}
+        self._lock = threading.Lock()
+        event.listen(engine, "engine_disposed", self._disposed)
+
+    def claim(self) -> bool:
+        """Whether the calling thread may read here: it is the owner, or the owner has ended
+        (a test's event loop after another's). Other threads read through sessions."""
+        me = threading.current_thread()
+        with self._lock:
+            if self._owner is not me and self._owner is not None and self._owner.is_alive():
+                return False
+            self._owner = me
+            return True
+
+    def rows(self, statement: AnySelect, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The rows of ``statement`` with ``values`` for its bind parameters (plain tuples)."""
+        prepared = self._prepared.get(statement)
+        if prepared is None:
+            prepared = self._prepared[statement] = _Prepared(statement, self._engine.dialect)
+        parameters = prepared.parameters(values)
+        try:
+            cursor = self._connect().cursor()
+            try:
+                cursor.execute(prepared.sql, parameters)
+                return prepared.rows(cursor)
+            finally:
+                cursor.close()
+        except self._engine.dialect.loaded_dbapi.Error as exc:
+            log.warning("direct read failed, its connection is closed: %s", exc)
+            self.close()
+            raise DirectReadFailed(str(exc)) from exc
+
+    def _connect(self) -> PoolProxiedConnection:
+        connection = self._connection
+        if connection is None:
+            connection = self._engine.raw_connection()
+            if self._engine.dialect.name == "postgresql":
+                connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+            self._connection = connection
+        return connection
+
+    def close(self) -> None:
+        """Close the connection (a next read opens another)."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.invalidate()  # closed, not returned: it is in autocommit
+
+    def _disposed(self, _engine: Engine) -> None:
+        self.close()
+
+
+def read_rows(session: Session, statement: AnySelect, values: Mapping[str, Any]) -> Sequence[Any]:
+    """The rows of a read made on every consumer page: on the session's DirectReads when the
+    request put one in ``session.info`` (an event loop's request), else on the session."""
+    direct: DirectReads | None = session.info.get(DIRECT_READS)
+    if direct is not None:
+        return direct.rows(statement, values)
+    return session.connection().execute(statement, dict(values)).all()

@@ -22,7 +22,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from txng.db import session_scope, without_transaction
+from txng.db import (
+    DIRECT_READS,
+    DirectReadFailed,
+    DirectReads,
+    session_scope,
+    without_transaction,
+)
 from txng.errors import FieldError, TooManyRequests
 from txng.kit import i18n
 from txng.kit.ttlcache import NotCached
@@ -98,7 +104,13 @@ def _resolve(
     link = parse_request(request, prefix)
     # Not the DB dependency: its session would open and close in two more trips to the thread
     # pool. Resolving only reads; the scan is logged by its own session.
-    with session_scope(request.app.state.sessionmaker) as db:
+    maker = request.app.state.sessionmaker
+    direct: DirectReads | None = getattr(request.app.state, "direct_reads", None)
+    if getattr(request.state, "on_event_loop", False) and direct and direct.claim():
+        with maker() as db:  # closed after: nothing to commit
+            db.info[DIRECT_READS] = direct  # the stamp and its scans: on the loop's connection
+            return _resolved(request, db, link, background)
+    with session_scope(maker) as db:
         without_transaction(db)
         return _resolved(request, db, link, background)
 
@@ -136,16 +148,17 @@ def _resolved(
 async def resolve_gtin(request: Request, tail: str, background: BackgroundTasks) -> Response:
     """The consumer page, the linkset or a redirect for a trade item, lot or serialised item."""
     _limit(request)
-    # A scanned stamp whose product and lot facts are cached costs three indexed reads: done on
-    # the event loop they cost less than the two thread hand-overs of a worker thread (ADR 15).
-    # Anything that would wait — no idle connection, facts to load — goes to a worker thread.
+    # A scanned stamp whose product and lot facts are cached costs two indexed reads: done on
+    # the event loop, on its own connection (ADR 18), they cost less than the two thread
+    # hand-overs of a worker thread (ADR 15). Anything that would wait — no idle pooled
+    # connection for a rarer read, facts to load — or a failed read goes to a worker thread.
     if request.app.state.settings.resolver_on_event_loop and _connection_idle(request):
         queued = len(background.tasks)
         request.state.on_event_loop = True
         request.state.cache_claims = set()  # expired facts this request is to refresh
         try:
             response = _resolve(request, background=background)
-        except NotCached:
+        except (NotCached, DirectReadFailed):
             del background.tasks[queued:]  # served again below, from the start
         except BaseException:
             pages.release_cache_claims(request)

@@ -8,6 +8,7 @@ from typing import Final, NamedTuple
 from sqlalchemy import ColumnElement, String, bindparam, exists, select
 from sqlalchemy.orm import Session
 
+from txng.db import read_rows
 from txng.models import EpcisEvent, Facility, Organisation, Product
 from txng.models.epcis import EventIdent
 from txng.models.stamps import Stamp
@@ -76,11 +77,14 @@ def stamp(
 ) -> StampRow | None:
     """The columns the consumer page needs, whether a published event names ``item`` (the
     stamp's sgtin), and whether an active recall names ``item`` or ``lot_item`` (the lgtin of the
-    link's lot), in one statement; plain Core on the session's connection (no ORM layer on a
-    hot path)."""
+    link's lot), in one statement; plain Core (no ORM layer on a hot path), on the event loop's
+    own connection when the session has one (see ``db.read_rows``)."""
     params = {"gtin": gtin, "serial": serial, "item": item, "lot_item": lot_item}
-    row = session.connection().execute(_STAMP, params).first()
-    return None if row is None else StampRow(*row[:-2], bool(row[-2]), bool(row[-1]))
+    rows = read_rows(session, _STAMP, params)  # at most one: (gtin, serial) is unique
+    if not rows:
+        return None
+    row = rows[0]
+    return StampRow._make((*row[:-2], bool(row[-2]), bool(row[-1])))
 
 
 _NAMING: Final = (

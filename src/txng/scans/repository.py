@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from txng.db import read_rows
 from txng.models import StoredFile
 from txng.models.stamps import ProblemReport, StampScan
 
@@ -141,7 +142,7 @@ def scan_history(
     their reloads, a language switch) and the latest ``located`` scans with coordinates (a row
     may be both). No row, or ``others`` = 0: nobody else scanned the stamp."""
     params = {"stamp_id": stamp_id, "ip_hash": ip_hash, "since": since, "located": located}
-    return [HistoryRow(*row) for row in session.connection().execute(_HISTORY, params)]
+    return [HistoryRow(*row) for row in read_rows(session, _HISTORY, params)]
 
 
 def latest_scan_of(
