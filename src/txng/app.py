@@ -39,7 +39,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.direct_reads = DirectReads(engine)  # the event loop's reads (ADR 18)
+    # the event loop's reads (ADR 18), on a connection of its own: not with a pool of one
+    options = settings.pool_options
+    if options.get("pool_size", 2) + options.get("max_overflow", 0) >= 2:
+        app.state.direct_reads = DirectReads(engine)
     app.state.login_limiter = RateLimiter(settings.login_rate_per_minute, 60.0)
     app.state.resolver_limiter = RateLimiter(settings.consumer_pages_per_minute, 60.0)
     app.state.scan_limiter = RateLimiter(settings.scans_per_minute, 60.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -11,7 +12,7 @@ from typing import Any, Final, TypeAlias
 
 from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 
@@ -110,23 +111,23 @@ class _Prepared:
         self._compiled = compiled
         self.sql = compiled.string
         self._positional = compiled.positiontup  # qmark order (SQLite); None: named (psycopg)
-        escaped = compiled.escaped_bind_names
-        self._names = {name: escaped.get(name, name) for name in compiled.binds}
-        self._binds = [
-            (name, convert)
-            for name, bind in compiled.binds.items()
+        self._escaped = compiled.escaped_bind_names  # as SQLAlchemy's execution context does
+        self._binds = {
+            name: convert
+            for bind, name in compiled.bind_names.items()
             if (convert := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
-        ]
+        }
         self._types = [column.type for column in statement.selected_columns]
         self._results: list[Any] | None = None  # per column, from the first answer's type codes
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        params = self._compiled.construct_params(dict(values))  # with the statement's constants
-        for name, convert in self._binds:
+        # the statement's constants too; keyed by bind name, converted, then named as rendered
+        params = self._compiled.construct_params(dict(values), escape_names=False)
+        for name, convert in self._binds.items():
             params[name] = convert(params[name])
         if self._positional is not None:
             return tuple(params[name] for name in self._positional)
-        return {self._names[name]: value for name, value in params.items()}
+        return {self._escaped.get(name, name): value for name, value in params.items()}
 
     def rows(self, cursor: Any) -> list[tuple[Any, ...]]:
         rows = cursor.fetchall()
@@ -153,8 +154,9 @@ class DirectReads:
     PostgreSQL the connection is in autocommit, as :func:`without_transaction` (each read its
     own snapshot, no BEGIN/COMMIT round trips); on SQLite a ``SELECT`` opens no transaction.
 
-    A read that fails on the connection closes it and raises :class:`DirectReadFailed`, so that
-    the caller reads through a session; the next read connects again. The connection is taken
+    A read that fails raises :class:`DirectReadFailed`, so that the caller reads through a
+    session; when the connection is gone (a restart of the database) it is closed first and the
+    next read connects again. The connection is taken
     from the engine's pool (its connect events and checks) and closed, not returned, when the
     engine is disposed."""
 
@@ -164,7 +166,19 @@ class DirectReads:
         self._owner: threading.Thread | None = None
         self._prepared: dict[AnySelect, _Prepared] = {}
         self._lock = threading.Lock()
+        # the request's other reads (an item's own events, recall notices) go through a session
+        # made lazily: on PostgreSQL in autocommit too, as ``without_transaction``
+        postgresql = engine.dialect.name == "postgresql"
+        self._reading = (
+            engine.execution_options(isolation_level="AUTOCOMMIT") if postgresql else engine
+        )
         event.listen(engine, "engine_disposed", self._disposed)
+
+    def session(self) -> Session:
+        """A session for a request that reads here (``read_rows``); only reads, never commits."""
+        session = Session(self._reading, autoflush=False, expire_on_commit=False)
+        session.info[DIRECT_READS] = self
+        return session
 
     def claim(self) -> bool:
         """Whether the calling thread may read here: it is the owner, or the owner has ended
@@ -183,16 +197,23 @@ class DirectReads:
             prepared = self._prepared[statement] = _Prepared(statement, self._engine.dialect)
         parameters = prepared.parameters(values)
         try:
-            cursor = self._connect().cursor()
-            try:
-                cursor.execute(prepared.sql, parameters)
-                return prepared.rows(cursor)
-            finally:
-                cursor.close()
-        except self._engine.dialect.loaded_dbapi.Error as exc:
-            log.warning("direct read failed, its connection is closed: %s", exc)
-            self.close()
+            connection = self._connect()
+        except SQLAlchemyError as exc:  # the pool is exhausted, the database is down, …
             raise DirectReadFailed(str(exc)) from exc
+        cursor = None
+        try:
+            cursor = connection.cursor()
+            cursor.execute(prepared.sql, parameters)
+            return prepared.rows(cursor)
+        except self._engine.dialect.loaded_dbapi.Error as exc:
+            if self._engine.dialect.is_disconnect(exc, connection.dbapi_connection, cursor):
+                log.warning("direct read failed, its connection is closed: %s", exc)
+                self.close()
+            raise DirectReadFailed(str(exc)) from exc
+        finally:
+            if cursor is not None:
+                with contextlib.suppress(Exception):  # a cursor of a dead connection
+                    cursor.close()
 
     def _connect(self) -> PoolProxiedConnection:
         connection = self._connection

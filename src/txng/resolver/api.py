@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from txng.db import (
-    DIRECT_READS,
     DirectReadFailed,
     DirectReads,
     session_scope,
@@ -104,13 +103,11 @@ def _resolve(
     link = parse_request(request, prefix)
     # Not the DB dependency: its session would open and close in two more trips to the thread
     # pool. Resolving only reads; the scan is logged by its own session.
-    maker = request.app.state.sessionmaker
     direct: DirectReads | None = getattr(request.app.state, "direct_reads", None)
     if getattr(request.state, "on_event_loop", False) and direct and direct.claim():
-        with maker() as db:  # closed after: nothing to commit
-            db.info[DIRECT_READS] = direct  # the stamp and its scans: on the loop's connection
+        with direct.session() as db:  # the stamp and its scans: on the loop's connection
             return _resolved(request, db, link, background)
-    with session_scope(maker) as db:
+    with session_scope(request.app.state.sessionmaker) as db:
         without_transaction(db)
         return _resolved(request, db, link, background)
 
