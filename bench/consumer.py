@@ -37,6 +37,7 @@ from txng.models.stamps import Stamp, StampRequest, StampScan
 from txng.registry import service as registry_service
 from txng.registry.schemas import FacilityIn
 from txng.review import service as review_service
+from txng.stamps import service as stamps_service
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HEALTH_PATH = "/healthz"
@@ -139,11 +140,7 @@ def seed_consumer_world(url: str, stamps: int) -> list[str]:
                 "epcisBody": {"eventList": events},
             }
             outcome = capture_service.capture(db, owner, document)
-            db.execute(
-                update(EpcisEvent)
-                .where(EpcisEvent.capture_job_id == outcome.job.id)
-                .values(published_at=datetime.now(UTC))
-            )
+            published = [outcome.job.id]
             request = StampRequest(
                 organisation_id=org.id,
                 product_id=product.id,
@@ -168,6 +165,21 @@ def seed_consumer_world(url: str, stamps: int) -> list[str]:
                     activated_at=datetime.now(UTC),
                 )
                 for i, serial in enumerate(serials)
+            )
+            # activated as `stamps.service.activate` does: commissioning events of up to
+            # EVENT_EPCS items each, naming every stamp's item (the page reads its own events)
+            at = datetime(2026, 6, 12, 8, 0, tzinfo=UTC)
+            for i in range(0, len(serials), stamps_service.EVENT_EPCS):
+                group = serials[i : i + stamps_service.EVENT_EPCS]
+                event = stamps_service.commissioning_event(product.gtin, LOT, group, at)
+                activation = capture_service.capture(
+                    db, owner, {**document, "epcisBody": {"eventList": [event]}}
+                )
+                published.append(activation.job.id)
+            db.execute(
+                update(EpcisEvent)
+                .where(EpcisEvent.capture_job_id.in_(published))
+                .values(published_at=datetime.now(UTC))
             )
             return [f"/01/{product.gtin}/10/{LOT}/21/{s}" for s in serials]
     finally:

@@ -177,6 +177,25 @@ def stamp(
     return row
 
 
+def item_event(db: Session, w: ConsumerWorld, s: Stamp, biz_step: str = "retail_selling") -> None:
+    """A published event that names the stamp's item itself (a unit sold, shipped alone)."""
+    owner = Principal(role=Role.ENTERPRISE_ADMIN, label="owner", organisation_id=w.org.id)
+    event = {
+        "type": "ObjectEvent",
+        "action": "OBSERVE",
+        "eventTime": "2026-07-01T09:00:00.000+07:00",
+        "eventTimeZoneOffset": "+07:00",
+        "bizStep": biz_step,
+        "epcList": [identifiers.sgtin_dl(w.gtin, s.serial)],
+    }
+    outcome = capture_service.capture(db, owner, _document(event))
+    db.execute(
+        update(EpcisEvent)
+        .where(EpcisEvent.capture_job_id == outcome.job.id)
+        .values(published_at=utcnow())
+    )
+
+
 def url(s: Stamp, *, with_lot: bool = True) -> str:
     lot = f"/10/{s.lot}" if with_lot and s.lot else ""
     return f"/01/{s.gtin}{lot}/21/{s.serial}"

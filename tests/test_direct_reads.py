@@ -5,10 +5,12 @@ the next direct read connects again."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -20,6 +22,7 @@ import scan_factories as sf
 from txng.db import DIRECT_READS, DirectReadFailed, DirectReads, make_engine
 from txng.epcis import identifiers
 from txng.models.stamps import Stamp, StampScan
+from txng.recalls import repository as recalls_repository
 from txng.resolver import repository as resolver_repository
 from txng.scans import repository as scans_repository
 
@@ -77,10 +80,23 @@ def _read(engine: Engine, read: Callable[[Session], Any], direct: DirectReads | 
         return read(session)
 
 
-def test_direct_reads_give_what_a_session_gives(engine: Engine, scanned: Stamp) -> None:
+def _types(rows: Any) -> Any:
+    if rows is None:
+        return None
+    return [type(v) for v in rows] if isinstance(rows, tuple) else [_types(r) for r in rows]
+
+
+def test_direct_reads_give_what_a_session_gives(
+    engine: Engine, scanned: Stamp, backend: Any
+) -> None:
     direct = DirectReads(engine)
     for read in _reads(scanned):
-        assert _read(engine, read, direct) == _read(engine, read, None)
+        via_direct, via_session = _read(engine, read, direct), _read(engine, read, None)
+        assert via_direct == via_session
+        assert _types(via_direct) == _types(via_session)  # True == 1: the types too
+    if backend.name == "postgresql":  # autocommit: no snapshot held between reads
+        status = direct._connection.driver_connection.info.transaction_status  # type: ignore[union-attr]
+        assert status == psycopg.pq.TransactionStatus.IDLE
     history = _read(engine, _reads(scanned)[3], direct)
     assert len(history) == 2  # the first scan by others, and the located one
     assert history[0].others == 2
@@ -168,10 +184,14 @@ def test_disposing_the_engine_closes_the_connection(
     pid = held.driver_connection.info.backend_pid  # type: ignore[union-attr]
     engine.dispose()
     assert direct._connection is None
-    with backend.engine.connect() as admin:
-        alive = admin.execute(
-            text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
-        ).scalar()
+    alive = 1
+    deadline = time.monotonic() + 5  # the backend ends a moment after its client has gone
+    while alive and time.monotonic() < deadline:
+        with backend.engine.connect() as admin:
+            alive = admin.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}
+            ).scalar()
+        time.sleep(0.05)
     assert alive == 0
 
 
@@ -205,3 +225,82 @@ def test_the_page_is_still_served_when_the_loops_connection_breaks(
         page = c.get(sf.url(scanned), headers=sf.BROWSER, params={"lang": "en"})
         assert page.status_code == 200
         assert len(reads) == 3  # connected again
+
+
+def _page(c: TestClient, stamp: Stamp) -> str:
+    page = c.get(sf.url(stamp), headers=sf.BROWSER, params={"lang": "en"})
+    assert page.status_code == 200
+    return page.text
+
+
+def test_an_items_own_events_are_shown_from_the_loop_and_a_new_one_at_once(
+    app: FastAPI, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stamp's item has events of its own (its activation names it, a unit sold): their ids
+    are read on every page, the events loaded once per set of ids (an activation's event names
+    up to a thousand items)."""
+    w = sf.world(db_session)
+    stamp = sf.stamp(db_session, w)
+    sf.item_event(db_session, w, stamp, "retail_selling")
+    db_session.commit()
+    loads: list[bool] = []
+    real = resolver_repository.published_events_by_id
+
+    def by_id(*args: Any, **kwargs: Any) -> Any:
+        loads.append(threading.current_thread().name.startswith("AnyIO worker thread"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(resolver_repository, "published_events_by_id", by_id)
+    with TestClient(app) as c:
+        assert c.get("/healthz").status_code == 200  # a connection idle in the pool
+        assert "Retail sale" in _page(c, stamp)  # facts and events loaded in a worker thread
+        assert loads and all(loads)
+        loads.clear()
+        cached = _page(c, stamp)  # all cached: answered on the loop
+        assert "Retail sale" in cached
+        assert "Receiving" not in cached
+        assert loads == []
+        sf.item_event(db_session, w, stamp, "receiving")
+        db_session.commit()
+        assert "Receiving" in _page(c, stamp)  # another set of ids: loaded at once
+        assert loads == [True]
+
+
+def test_the_loops_other_reads_run_outside_a_transaction(
+    app: FastAPI, db_session: Session, backend: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recall notices of a recalled stamp are read through a session on the loop: on
+    PostgreSQL in autocommit (no BEGIN … ROLLBACK round trips while the loop waits)."""
+    w = sf.world(db_session)
+    stamp = sf.stamp(db_session, w)
+    sf.recall(db_session, w)
+    db_session.commit()
+    statuses: list[tuple[bool, Any]] = []
+    real = recalls_repository.notices_affecting
+
+    def notices(session: Session, *args: Any, **kwargs: Any) -> Any:
+        found = real(session, *args, **kwargs)
+        info = getattr(session.connection().connection.driver_connection, "info", None)
+        on_loop = not threading.current_thread().name.startswith("AnyIO worker thread")
+        statuses.append((on_loop, getattr(info, "transaction_status", None)))  # psycopg's
+        return found
+
+    monkeypatch.setattr(recalls_repository, "notices_affecting", notices)
+    with TestClient(app) as c:
+        assert c.get("/healthz").status_code == 200
+        for _ in range(2):  # loads the facts (a worker thread), then from the cache (the loop)
+            assert "Stop eating it and return it to the shop." in _page(c, stamp)
+    assert statuses[-1][0]  # read on the event loop
+    if backend.name == "postgresql":
+        assert statuses[-1][1] == psycopg.pq.TransactionStatus.IDLE
+
+
+@pytest.mark.postgresql_only
+def test_a_pool_of_one_connection_keeps_it_for_sessions(settings: Any) -> None:
+    from txng.app import create_app
+
+    app = create_app(settings.model_copy(update={"db_pool_size": 1, "db_pool_overflow": 0}))
+    try:
+        assert getattr(app.state, "direct_reads", None) is None
+    finally:
+        app.state.engine.dispose()

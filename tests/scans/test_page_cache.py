@@ -16,10 +16,6 @@ from sqlalchemy.orm import Session
 
 import factories as f
 import scan_factories as sf
-from txng.accounts.roles import Principal, Role
-from txng.epcis import capture as capture_service
-from txng.epcis import identifiers
-from txng.models import EpcisEvent
 from txng.models.base import utcnow
 from txng.models.stamps import Recall, StampScan
 
@@ -91,34 +87,7 @@ def test_an_event_of_the_item_itself_shows_at_once_in_the_cached_journey(
     db_session.commit()
     steps = _page(client, sf.url(stamp), lang="en").xpath("//ol[@class='journey']/li/strong")
     assert "Retail sale" not in [s.text for s in steps]
-    owner = Principal(role=Role.ENTERPRISE_ADMIN, label="owner", organisation_id=w.org.id)
-    outcome = capture_service.capture(
-        db_session,
-        owner,
-        {
-            "@context": sf.CONTEXT,
-            "type": "EPCISDocument",
-            "schemaVersion": "2.0",
-            "creationDate": "2026-07-01T08:00:00.000+07:00",
-            "epcisBody": {
-                "eventList": [
-                    {
-                        "type": "ObjectEvent",
-                        "action": "OBSERVE",
-                        "eventTime": "2026-07-01T09:00:00.000+07:00",
-                        "eventTimeZoneOffset": "+07:00",
-                        "bizStep": "retail_selling",
-                        "epcList": [identifiers.sgtin_dl(w.gtin, stamp.serial)],
-                    }
-                ]
-            },
-        },
-    )
-    db_session.execute(
-        update(EpcisEvent)
-        .where(EpcisEvent.capture_job_id == outcome.job.id)
-        .values(published_at=utcnow())
-    )
+    sf.item_event(db_session, w, stamp)
     db_session.commit()
     steps = _page(client, sf.url(stamp), lang="en").xpath("//ol[@class='journey']/li/strong")
     assert [s.text for s in steps][-1] == "Retail sale"

@@ -103,6 +103,27 @@ _NAMING: Final = (
 )
 
 
+_NAMING_IDS: Final = (
+    select(EpcisEvent.id)
+    .where(
+        EpcisEvent.id.in_(
+            select(EventIdent.event_pk).where(EventIdent.ident == bindparam("ident"))
+        ),
+        EpcisEvent.published_at.is_not(None),
+        EpcisEvent.error_declared.is_(False),
+    )
+    .order_by(EpcisEvent.event_time, EpcisEvent.id)
+    .limit(MAX_EVENTS)
+)
+
+
+def published_event_ids_naming(session: Session, ident: str) -> tuple[int, ...]:
+    """The ids of the published, not erroneous events that name ``ident``, oldest first: an
+    item's own events on its consumer page (on the event loop's connection when the session has
+    one, see ``db.read_rows``; the events themselves are cached by id)."""
+    return tuple(row[0] for row in read_rows(session, _NAMING_IDS, {"ident": ident}))
+
+
 def published_events_naming(
     session: Session, ident: str | list[str], limit: int = MAX_EVENTS
 ) -> list[EpcisEvent]:

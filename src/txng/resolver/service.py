@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -227,10 +227,11 @@ def _upstream_event_ids(session: Session, lgtin: str) -> set[int]:
     return set(found.events)
 
 
+_Cached = TypeVar("_Cached")
+
+
 class PublishedCache(Protocol):
-    def get_or_make(
-        self, key: Hashable, make: Callable[[], Published | None]
-    ) -> Published | None: ...
+    def get_or_make(self, key: Hashable, make: Callable[[], _Cached]) -> _Cached: ...
 
 
 def _trade_item(session: Session, link: DigitalLink, cache: PublishedCache | None) -> Resolution:
@@ -258,7 +259,7 @@ def _trade_item(session: Session, link: DigitalLink, cache: PublishedCache | Non
             if not events:
                 raise UnknownCode()
         elif own_events:  # the item's own events (its stamp's activation, a unit shipped alone)
-            own = _lines(session, repository.published_events_naming(session, sgtin))
+            own = _own_lines(session, sgtin, cache)
             events = tuple(sorted(set(events) | set(own), key=lambda e: (e.time, e.step)))
     elif kind == "lot" and not events:
         raise NotResolved()
@@ -343,6 +344,21 @@ def _location(session: Session, link: DigitalLink) -> Resolution:
                 place_name=snap.get("name"),
             )
     raise NotResolved()
+
+
+def _own_lines(session: Session, item: str, cache: PublishedCache | None) -> tuple[EventLine, ...]:
+    """The journey lines of the events that name ``item`` itself. Their ids are read on every
+    page; the lines are cached by those ids: an activation names up to a thousand items in one
+    event, whose body is large, and its items' pages share it. A newly published event is a
+    new key, shown at once."""
+    ids = repository.published_event_ids_naming(session, item)
+    if not ids:
+        return ()
+
+    def make() -> tuple[EventLine, ...]:
+        return _lines(session, repository.published_events_by_id(session, set(ids)))
+
+    return make() if cache is None else cache.get_or_make(("item_events", ids), make)
 
 
 def _lines(session: Session, events: list[EpcisEvent]) -> tuple[EventLine, ...]:

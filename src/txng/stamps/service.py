@@ -473,7 +473,7 @@ class Activation:
     capacity: Capacity
 
 
-def _commissioning_event(
+def commissioning_event(
     gtin: str, lot: str, serials: Sequence[str], at: datetime
 ) -> dict[str, Any]:
     return {
@@ -543,7 +543,7 @@ def activate(
     at = (now or utcnow()).astimezone(DISPLAY_TZ)
     groups = [stamps[i : i + EVENT_EPCS] for i in range(0, len(stamps), EVENT_EPCS)]
     events = [
-        _commissioning_event(product.gtin, data.lot, [s.serial for s in g], at) for g in groups
+        commissioning_event(product.gtin, data.lot, [s.serial for s in g], at) for g in groups
     ]
     document = {
         "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],
