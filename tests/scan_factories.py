@@ -177,23 +177,31 @@ def stamp(
     return row
 
 
-def item_event(db: Session, w: ConsumerWorld, s: Stamp, biz_step: str = "retail_selling") -> None:
-    """A published event that names the stamp's item itself (a unit sold, shipped alone)."""
+def _publish(db: Session, w: ConsumerWorld, event: dict[str, Any]) -> None:
     owner = Principal(role=Role.ENTERPRISE_ADMIN, label="owner", organisation_id=w.org.id)
     event = {
-        "type": "ObjectEvent",
         "action": "OBSERVE",
         "eventTime": "2026-07-01T09:00:00.000+07:00",
         "eventTimeZoneOffset": "+07:00",
-        "bizStep": biz_step,
-        "epcList": [identifiers.sgtin_dl(w.gtin, s.serial)],
+        **event,
     }
-    outcome = capture_service.capture(db, owner, _document(event))
+    outcome = capture_service.capture(db, owner, _document({"type": "ObjectEvent", **event}))
     db.execute(
         update(EpcisEvent)
         .where(EpcisEvent.capture_job_id == outcome.job.id)
         .values(published_at=utcnow())
     )
+
+
+def item_event(db: Session, w: ConsumerWorld, s: Stamp, biz_step: str = "retail_selling") -> None:
+    """A published event that names the stamp's item itself (a unit sold, shipped alone)."""
+    _publish(db, w, {"bizStep": biz_step, "epcList": [identifiers.sgtin_dl(w.gtin, s.serial)]})
+
+
+def lot_event(db: Session, w: ConsumerWorld, biz_step: str = "receiving") -> None:
+    """A published event of the whole lot (received by a shop, say)."""
+    lot = identifiers.lgtin_dl(w.gtin, LOT)
+    _publish(db, w, {"bizStep": biz_step, "quantityList": [{"epcClass": lot, "quantity": 10}]})
 
 
 def url(s: Stamp, *, with_lot: bool = True) -> str:

@@ -254,7 +254,8 @@ def test_an_items_own_events_are_shown_from_the_loop_and_a_new_one_at_once(
     with TestClient(app) as c:
         assert c.get("/healthz").status_code == 200  # a connection idle in the pool
         assert "Retail sale" in _page(c, stamp)  # facts and events loaded in a worker thread
-        assert loads and all(loads)
+        assert loads
+        assert all(loads)
         loads.clear()
         cached = _page(c, stamp)  # all cached: answered on the loop
         assert "Retail sale" in cached

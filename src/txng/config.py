@@ -128,6 +128,14 @@ class Settings(BaseSettings):
         "others show the previous ones, at most as long again; 0 disables.",
     )
 
+    consumer_upstream_cache_seconds: float = Field(
+        default=300.0,
+        description="How long the consumer page reuses the events traced upstream of a lot (the "
+        "harvest a packed lot came from): tracing through a lot's activated stamps costs its "
+        "database a second for 10,000 stamps. A newly published upstream event shows within "
+        "this time; the lot's own events within consumer_cache_seconds. 0 disables.",
+    )
+
     db_pool_size: int = Field(
         default=20,
         ge=1,

@@ -127,7 +127,10 @@ def _resolved(
         raise NotCached(link.path)  # machines get fresh facts: read in a worker thread
     try:
         found = resolver_service.resolve(
-            db, link=link, cache=pages.published_cache(request) if for_people else None
+            db,
+            link=link,
+            cache=pages.published_cache(request) if for_people else None,
+            upstream=pages.upstream_cache(request) if for_people else None,
         )
     except NotResolved:
         # A serialised code that resolves to nothing is what a copied or invented stamp looks

@@ -89,6 +89,17 @@ def published_cache(request: Request) -> TTLCache[Any] | HitsOnly[Any] | Refresh
     return Refreshing(cache, claims) if claims else cache
 
 
+def upstream_cache(request: Request) -> TTLCache[Any]:
+    """The process's cache of the events traced upstream of lots (consumer_upstream_cache_seconds;
+    made in worker threads only, as the published facts that use it)."""
+    state = request.app.state
+    cache: TTLCache[Any] | None = getattr(state, "consumer_upstream_cache", None)
+    if cache is None:
+        cache = TTLCache(state.settings.consumer_upstream_cache_seconds)
+        state.consumer_upstream_cache = cache
+    return cache
+
+
 def release_cache_claims(request: Request) -> None:
     """Give up the refreshes a request claimed and did not make (it failed, or went no further)."""
     claims: set[Any] | None = getattr(request.state, "cache_claims", None)
