@@ -19,12 +19,14 @@ from txng.accounts.roles import Principal, Role, Sector
 from txng.epcis import capture as capture_service
 from txng.epcis import identifiers
 from txng.kit.gs1 import with_check_digit
+from txng.kit.i18n import DISPLAY_TZ
 from txng.models import EpcisEvent, Organisation, Product
 from txng.models.base import utcnow
 from txng.models.stamps import Recall, RecallTarget, Stamp, StampRequest
 from txng.registry import service as registry_service
 from txng.registry.schemas import FacilityIn, ProductIn
 from txng.review import service as review_service
+from txng.stamps import service as stamps_service
 
 CONTEXT = ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"]
 AGRI = Principal(role=Role.SECTOR_REVIEWER, label="Sở NN&MT", sector=Sector.AGRICULTURE)
@@ -196,6 +198,13 @@ def _publish(db: Session, w: ConsumerWorld, event: dict[str, Any]) -> None:
 def item_event(db: Session, w: ConsumerWorld, s: Stamp, biz_step: str = "retail_selling") -> None:
     """A published event that names the stamp's item itself (a unit sold, shipped alone)."""
     _publish(db, w, {"bizStep": biz_step, "epcList": [identifiers.sgtin_dl(w.gtin, s.serial)]})
+
+
+def activation(db: Session, w: ConsumerWorld, *stamps: Stamp) -> None:
+    """The commissioning event that activating ``stamps`` on the lot records (published)."""
+    at = utcnow().astimezone(DISPLAY_TZ)
+    serials = [s.serial for s in stamps]
+    _publish(db, w, stamps_service.commissioning_event(w.gtin, LOT, serials, at))
 
 
 def lot_event(db: Session, w: ConsumerWorld, biz_step: str = "receiving") -> None:

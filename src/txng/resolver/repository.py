@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from txng.db import read_rows
 from txng.models import EpcisEvent, Facility, Organisation, Product
-from txng.models.epcis import EventIdent
+from txng.models.epcis import ROLE_LOT, EventIdent
 from txng.models.stamps import Stamp
 from txng.recalls import repository as recalls_repository
 
@@ -132,6 +132,39 @@ def published_events_naming(
     One statement built once (the consumer page asks for every scan)."""
     idents = [ident] if isinstance(ident, str) else ident
     return list(session.scalars(_NAMING, {"idents": idents, "limit": limit}))
+
+
+_LOT_EVENTS: Final = (
+    select(EpcisEvent)
+    .where(
+        EpcisEvent.id.in_(
+            select(EventIdent.event_pk).where(
+                EventIdent.ident == bindparam("lot"), EventIdent.role != ROLE_LOT
+            )
+        ),
+        EpcisEvent.published_at.is_not(None),
+        EpcisEvent.error_declared.is_(False),
+    )
+    .order_by(EpcisEvent.event_time, EpcisEvent.id)
+    .limit(MAX_EVENTS)
+)
+
+
+def published_lot_events(session: Session, lgtin: str) -> list[EpcisEvent]:
+    """Published, not erroneous events of a lot itself, oldest first: not those that name it only
+    as the lot of the items they commission (stamp activations: each item's page shows its own)."""
+    return list(session.scalars(_LOT_EVENTS, {"lot": lgtin}))
+
+
+def item_commissioning_ids(session: Session, lgtin: str) -> set[int]:
+    """The events that name a lot only as the lot of the items they commission."""
+    as_lot = select(EventIdent.event_pk).where(
+        EventIdent.ident == lgtin, EventIdent.role == ROLE_LOT
+    )
+    otherwise = select(EventIdent.event_pk).where(
+        EventIdent.ident == lgtin, EventIdent.role != ROLE_LOT
+    )
+    return set(session.scalars(as_lot.except_(otherwise)))
 
 
 def published_events_by_id(

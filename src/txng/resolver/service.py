@@ -210,7 +210,7 @@ def published(
     events: list[EpcisEvent] = []
     if lot is not None:
         lgtin = identifiers.lgtin_dl(gtin, lot)
-        events = repository.published_events_naming(session, lgtin)
+        events = repository.published_lot_events(session, lgtin)
         if events:  # one step back and further: the harvest lot a packed lot was made from
             own = {e.id for e in events}
 
@@ -219,7 +219,10 @@ def published(
 
             key = ("upstream", lgtin, tuple(sorted(own)))
             traced = trace() if upstream is None else upstream.get_or_make(key, trace)
-            found = events + repository.published_events_by_id(session, set(traced) - own)
+            activations = repository.item_commissioning_ids(session, lgtin)  # on item pages
+            found = events + repository.published_events_by_id(
+                session, set(traced) - own - activations
+            )
             events = sorted(found, key=lambda e: (e.event_time, e.id))[: repository.MAX_EVENTS]
     return Published(
         product.id,
