@@ -130,10 +130,11 @@ class Settings(BaseSettings):
 
     consumer_upstream_cache_seconds: float = Field(
         default=300.0,
-        description="How long the consumer page reuses the events traced upstream of a lot (the "
-        "harvest a packed lot came from): tracing through a lot's activated stamps costs its "
-        "database a second for 10,000 stamps. A newly published upstream event shows within "
-        "this time; the lot's own events within consumer_cache_seconds. 0 disables.",
+        description="How long the consumer page reuses what it keys by the ids of published "
+        "events: the events traced upstream of a lot (the harvest a packed lot came from; the "
+        "trace walks a lot's activated stamps, a second of database time for 10,000) and an "
+        "item's own events. A newly published upstream event shows within this time; the lot's "
+        "and the item's own new events within consumer_cache_seconds. 0 disables.",
     )
 
     db_pool_size: int = Field(

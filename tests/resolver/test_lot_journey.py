@@ -8,12 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from lxml import html
 from sqlalchemy.orm import Session
 
 import scan_factories as sf
+from conftest import Clock
+from txng.epcis import identifiers
 from txng.kit.ttlcache import TTLCache
+from txng.resolver import repository as resolver_repository
 from txng.resolver import service as resolver_service
 
 
@@ -72,3 +76,42 @@ def _journey(client: TestClient, path: str) -> list[str]:
     assert page.status_code == 200, page.text[:300]
     items = html.fromstring(page.text).xpath("//ol[@class='journey']/li")
     return [" ".join(li.text_content().split()) for li in items]
+
+
+def test_an_items_own_events_outlast_the_published_facts_cache(
+    app: FastAPI, db_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keyed by their ids, an item's own events are kept as long as the upstream trace: when the
+    product's and lot's facts expire (10 s) they are not loaded again."""
+    w = sf.world(db_session)
+    stamp = sf.stamp(db_session, w)
+    sf.activation(db_session, w, stamp)
+    db_session.commit()
+    item = identifiers.sgtin_dl(w.gtin, stamp.serial)
+    own = set(resolver_repository.published_event_ids_naming(db_session, item))
+    loaded: list[set[int]] = []
+    real = resolver_repository.published_events_by_id
+
+    def by_id(session: Session, event_pks: set[int], *args: Any) -> Any:
+        loaded.append(set(event_pks))
+        return real(session, event_pks, *args)
+
+    monkeypatch.setattr(resolver_repository, "published_events_by_id", by_id)
+    clock = Clock()
+    settings = app.state.settings
+    app.state.consumer_cache = TTLCache(settings.consumer_cache_seconds, clock=clock)
+    app.state.consumer_upstream_cache = TTLCache(
+        settings.consumer_upstream_cache_seconds, clock=clock
+    )
+    with TestClient(app) as c:
+        assert c.get("/healthz").status_code == 200
+        first = _journey(c, sf.url(stamp))
+        assert [pks for pks in loaded if pks & own] == [own]  # loaded once
+        clock.now += settings.consumer_cache_seconds + 1  # the published facts expired
+        for _ in range(3):
+            assert _journey(c, sf.url(stamp)) == first
+        assert [pks for pks in loaded if pks & own] == [own]  # not loaded again
+        clock.now += settings.consumer_upstream_cache_seconds + 1  # now they expire too
+        for _ in range(2):
+            assert _journey(c, sf.url(stamp)) == first
+        assert [pks for pks in loaded if pks & own] == [own, own]

@@ -82,16 +82,26 @@ def published_cache(request: Request) -> TTLCache[Any] | HitsOnly[Any] | Refresh
     ``NotCached`` and the request is served again from a worker thread. When a value has just
     expired, that request alone refreshes it (``cache_claims``, see ``kit.ttlcache.HitsOnly``);
     the others keep being answered on the loop with the expired value meanwhile."""
-    cache = _process_cache(request)
+    return _view(request, _process_cache(request))
+
+
+def upstream_cache(request: Request) -> TTLCache[Any] | HitsOnly[Any] | Refreshing[Any]:
+    """The cache of what is keyed by the ids of published events, kept longer
+    (consumer_upstream_cache_seconds): the events traced upstream of a lot, and an item's own
+    events (an activation's event, shared by its thousand items). Used as ``published_cache``."""
+    return _view(request, _upstream_cache(request))
+
+
+def _view(
+    request: Request, cache: TTLCache[Any]
+) -> TTLCache[Any] | HitsOnly[Any] | Refreshing[Any]:
     claims: set[Any] | None = getattr(request.state, "cache_claims", None)
     if getattr(request.state, "on_event_loop", False):
         return HitsOnly(cache, claims)
     return Refreshing(cache, claims) if claims else cache
 
 
-def upstream_cache(request: Request) -> TTLCache[Any]:
-    """The process's cache of the events traced upstream of lots (consumer_upstream_cache_seconds;
-    made in worker threads only, as the published facts that use it)."""
+def _upstream_cache(request: Request) -> TTLCache[Any]:
     state = request.app.state
     cache: TTLCache[Any] | None = getattr(state, "consumer_upstream_cache", None)
     if cache is None:
@@ -101,10 +111,12 @@ def upstream_cache(request: Request) -> TTLCache[Any]:
 
 
 def release_cache_claims(request: Request) -> None:
-    """Give up the refreshes a request claimed and did not make (it failed, or went no further)."""
+    """Give up the refreshes a request claimed and did not make (it failed, or went no further).
+    A claimed key is in one of the two caches; releasing it in the other does nothing."""
     claims: set[Any] | None = getattr(request.state, "cache_claims", None)
     if claims:
         _process_cache(request).release(claims)
+        _upstream_cache(request).release(claims)
         claims.clear()
 
 

@@ -284,7 +284,7 @@ def _trade_item(
             if not events:
                 raise UnknownCode()
         elif own_events:  # the item's own events (its stamp's activation, a unit shipped alone)
-            own = _own_lines(session, sgtin, cache)
+            own = _own_lines(session, sgtin, cache if upstream is None else upstream)
             events = tuple(sorted(set(events) | set(own), key=lambda e: (e.time, e.step)))
     elif kind == "lot" and not events:
         raise NotResolved()
@@ -373,9 +373,10 @@ def _location(session: Session, link: DigitalLink) -> Resolution:
 
 def _own_lines(session: Session, item: str, cache: PublishedCache | None) -> tuple[EventLine, ...]:
     """The journey lines of the events that name ``item`` itself. Their ids are read on every
-    page; the lines are cached by those ids: an activation names up to a thousand items in one
-    event, whose body is large, and its items' pages share it. A newly published event is a
-    new key, shown at once."""
+    page; the lines are cached by those ids (in the lasting ``upstream`` cache when the page has
+    one): an activation names up to a thousand items in one event, whose body is large, and its
+    items' pages share it. A newly published event, or one declared erroneous, makes other ids:
+    shown, or gone, at once."""
     ids = repository.published_event_ids_naming(session, item)
     if not ids:
         return ()
