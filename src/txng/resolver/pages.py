@@ -67,11 +67,15 @@ def commune_options(province_code: str) -> Markup:
 
 def _process_cache(request: Request) -> TTLCache[Any]:
     """The process's cache for the consumer page (see consumer_cache_seconds)."""
+    return _app_cache(request, "consumer_cache", request.app.state.settings.consumer_cache_seconds)
+
+
+def _app_cache(request: Request, name: str, seconds: float) -> TTLCache[Any]:
     state = request.app.state
-    cache: TTLCache[Any] | None = getattr(state, "consumer_cache", None)
+    cache: TTLCache[Any] | None = getattr(state, name, None)
     if cache is None:
-        cache = TTLCache(state.settings.consumer_cache_seconds)
-        state.consumer_cache = cache
+        cache = TTLCache(seconds)
+        setattr(state, name, cache)
     return cache
 
 
@@ -102,12 +106,8 @@ def _view(
 
 
 def _upstream_cache(request: Request) -> TTLCache[Any]:
-    state = request.app.state
-    cache: TTLCache[Any] | None = getattr(state, "consumer_upstream_cache", None)
-    if cache is None:
-        cache = TTLCache(state.settings.consumer_upstream_cache_seconds)
-        state.consumer_upstream_cache = cache
-    return cache
+    seconds = request.app.state.settings.consumer_upstream_cache_seconds
+    return _app_cache(request, "consumer_upstream_cache", seconds)
 
 
 def release_cache_claims(request: Request) -> None:
