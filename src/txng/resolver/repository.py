@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
-from sqlalchemy import ColumnElement, String, bindparam, exists, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from txng.db import read_rows
@@ -87,33 +87,32 @@ def stamp(
     return StampRow._make((*row[:-2], bool(row[-2]), bool(row[-1])))
 
 
-_NAMING: Final = (
-    select(EpcisEvent)
-    .where(
-        EpcisEvent.id.in_(
-            select(EventIdent.event_pk).where(
-                EventIdent.ident.in_(bindparam("idents", expanding=True))
-            )
-        ),
-        EpcisEvent.published_at.is_not(None),
-        EpcisEvent.error_declared.is_(False),
+def _published_among(column: Any, events: Select[Any], limit: Any) -> Select[Any]:
+    """``column`` of the published, not erroneous events among ``events`` (a SELECT of event
+    ids), oldest first, at most ``limit``."""
+    return (
+        select(column)
+        .where(
+            EpcisEvent.id.in_(events),
+            EpcisEvent.published_at.is_not(None),
+            EpcisEvent.error_declared.is_(False),
+        )
+        .order_by(EpcisEvent.event_time, EpcisEvent.id)
+        .limit(limit)
     )
-    .order_by(EpcisEvent.event_time, EpcisEvent.id)
-    .limit(bindparam("limit"))
+
+
+_NAMING: Final = _published_among(
+    EpcisEvent,
+    select(EventIdent.event_pk).where(EventIdent.ident.in_(bindparam("idents", expanding=True))),
+    bindparam("limit"),
 )
 
 
-_NAMING_IDS: Final = (
-    select(EpcisEvent.id)
-    .where(
-        EpcisEvent.id.in_(
-            select(EventIdent.event_pk).where(EventIdent.ident == bindparam("ident"))
-        ),
-        EpcisEvent.published_at.is_not(None),
-        EpcisEvent.error_declared.is_(False),
-    )
-    .order_by(EpcisEvent.event_time, EpcisEvent.id)
-    .limit(MAX_EVENTS)
+_NAMING_IDS: Final = _published_among(
+    EpcisEvent.id,
+    select(EventIdent.event_pk).where(EventIdent.ident == bindparam("ident")),
+    MAX_EVENTS,
 )
 
 
@@ -134,19 +133,12 @@ def published_events_naming(
     return list(session.scalars(_NAMING, {"idents": idents, "limit": limit}))
 
 
-_LOT_EVENTS: Final = (
-    select(EpcisEvent)
-    .where(
-        EpcisEvent.id.in_(
-            select(EventIdent.event_pk).where(
-                EventIdent.ident == bindparam("lot"), EventIdent.role != ROLE_LOT
-            )
-        ),
-        EpcisEvent.published_at.is_not(None),
-        EpcisEvent.error_declared.is_(False),
-    )
-    .order_by(EpcisEvent.event_time, EpcisEvent.id)
-    .limit(MAX_EVENTS)
+_LOT_EVENTS: Final = _published_among(
+    EpcisEvent,
+    select(EventIdent.event_pk).where(
+        EventIdent.ident == bindparam("lot"), EventIdent.role != ROLE_LOT
+    ),
+    MAX_EVENTS,
 )
 
 

@@ -164,8 +164,9 @@ def resolve(
     """What is published under ``link``; NotResolved (404) when nothing is.
 
     With a ``cache``, a product's and lot's published facts may be a few seconds old; the stamp,
-    the item's own events and the recalls are always read fresh. With ``upstream``, the events
-    traced upstream of a lot are reused for its time (see ``published``)."""
+    the item's own event ids and the recalls are always read fresh. With ``upstream``, what is
+    keyed by event ids (the trace upstream of a lot, an item's own events) is kept for its
+    longer time (see ``published`` and ``_own_lines``)."""
     if link.key_ai == "01":
         return _trade_item(session, link, cache, upstream)
     if link.key_ai == "00":
